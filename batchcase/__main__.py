@@ -1,0 +1,3 @@
+from batchcase.cli import main
+
+main()
