@@ -1,0 +1,500 @@
+"""Grouping sheet rows into families, and the pedigree rules.
+
+In a BioSample Workflow sheet the Analysis Group is the pedigree: the row
+that names the workflow is the proband, the rest are relatives by their
+Relation. In a plain Batch Upload CSV the Family Id is the pedigree and a
+blank Relation means proband. Grouping never depends on row order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from batchcase import columns as col
+from batchcase.findings import Finding, error, warning
+from batchcase.sheet import Sheet, SheetKind
+
+PROBAND, MOTHER, FATHER, SIBLING = "proband", "mother", "father", "sibling"
+RELATIONS = (PROBAND, MOTHER, FATHER, SIBLING)
+DEFAULT_WORKFLOW = "emedgene-create-case"
+DEFAULT_SIZES = (1, 3)
+SIZE_NAMES = {1: "singleton", 2: "duo", 3: "trio", 4: "quad"}
+
+_SEXES = {
+    "m": "Male",
+    "male": "Male",
+    "f": "Female",
+    "female": "Female",
+    "u": "Unknown",
+    "unknown": "Unknown",
+    "": "Unknown",
+}
+
+
+@dataclass(frozen=True)
+class Member:
+    """One row of a family: its file line, its role, and its cells by header."""
+
+    line: int
+    role: str
+    cells: dict
+
+    @property
+    def biosample(self) -> str:
+        return self.cells.get(col.BIOSAMPLE_NAME, "")
+
+    def get(self, name: str) -> str:
+        return self.cells.get(name, "")
+
+
+@dataclass
+class Family:
+    """The rows of one pedigree, in sheet order; becomes one case."""
+
+    family_id: str
+    members: list[Member] = field(default_factory=list)
+
+    @property
+    def proband(self) -> Member | None:
+        return next((m for m in self.members if m.role == PROBAND), None)
+
+    def with_role(self, role: str) -> list[Member]:
+        return [m for m in self.members if m.role == role]
+
+    @property
+    def lines(self) -> list[int]:
+        return [m.line for m in self.members]
+
+
+@dataclass(frozen=True)
+class PedigreeOptions:
+    """What counts as a valid workflow: its base name and allowed sizes."""
+
+    workflow_name: str = DEFAULT_WORKFLOW
+    sizes: tuple[int, ...] = DEFAULT_SIZES
+
+
+def sex_of(cells: dict, has_sex_column: bool) -> str | None:
+    """Male/Female/Unknown from Sex (which wins) or Gender; None if invalid."""
+    raw = cells.get(col.SEX, "") if has_sex_column else cells.get(col.GENDER, "")
+    return _SEXES.get(raw.strip().lower())
+
+
+def role_of(relation: str, is_workflow_proband: bool | None) -> str:
+    """The role a row plays; an invalid Relation is kept as written."""
+    if is_workflow_proband:
+        return PROBAND
+    if is_workflow_proband is None:
+        return relation or PROBAND
+    # Workflow sheet: only the row naming the workflow is the proband.
+    return "" if relation == PROBAND else relation
+
+
+# ---------------------------------------------------------------- grouping
+
+
+def group_families(sheet: Sheet, options: PedigreeOptions | None = None):
+    """Families in order of first appearance (rows of one may be scattered)."""
+    table = sheet.table
+    keys = family_keys(sheet)
+    workflow = sheet.kind is SheetKind.WORKFLOW
+    has_workflow_col = col.ANALYSIS_WORKFLOW in table.columns
+
+    families: dict[str, Family] = {}
+    for line, cells in zip(table.index, table.to_dict("records"), strict=True):
+        key = keys[line]
+        if key is None:
+            continue
+        proband_flag = None
+        if workflow:
+            proband_flag = has_workflow_col and bool(cells[col.ANALYSIS_WORKFLOW])
+        role = role_of(cells.get(col.RELATION, ""), proband_flag)
+        family = families.setdefault(key, Family(_family_id(sheet, key, cells)))
+        family.members.append(Member(int(line), role, cells))
+    return list(families.values())
+
+
+def family_keys(sheet: Sheet) -> dict:
+    """The grouping key of each row by file line (None: belongs to no case)."""
+    table = sheet.table
+    if sheet.kind is SheetKind.BATCH_UPLOAD:
+        ids = _column(table, col.FAMILY_ID)
+        return {line: (v or None) for line, v in zip(table.index, ids, strict=True)}
+
+    groups = _column(table, col.ANALYSIS_GROUP)
+    workflows = _column(table, col.ANALYSIS_WORKFLOW)
+    keys = {}
+    for line, group, wf in zip(table.index, groups, workflows, strict=True):
+        if group:
+            keys[line] = f"group:{group}"
+        else:
+            keys[line] = f"line:{line}" if wf else None
+    return keys
+
+
+def _family_id(sheet: Sheet, key: str, cells: dict) -> str:
+    if sheet.kind is SheetKind.BATCH_UPLOAD:
+        return key
+    if cells.get(col.FAMILY_ID):
+        return cells[col.FAMILY_ID]
+    if key.startswith("group:"):
+        return key.removeprefix("group:")
+    return cells.get(col.BIOSAMPLE_NAME) or key
+
+
+def _column(table, name):
+    if name in table.columns:
+        return table[name].tolist()
+    return [""] * len(table)
+
+
+# ------------------------------------------------------------------ rules
+
+
+def check_pedigrees(sheet: Sheet, families, options: PedigreeOptions | None = None):
+    """Every pedigree rule of spec/sheets.md §1, as findings."""
+    options = options or PedigreeOptions()
+    findings: list[Finding] = []
+    findings += _rows_without_family(sheet)
+    has_sex = col.SEX in sheet.table.columns
+
+    for family in families:
+        if sheet.kind is SheetKind.WORKFLOW:
+            findings += _check_workflow(family, options)
+        else:
+            findings += _check_relations(family)
+        findings += _check_parents(family, has_sex)
+        findings += _check_biosamples(family)
+        findings += _check_case_fields(family)
+    findings += _check_family_ids(sheet, families)
+    return findings
+
+
+def _rows_without_family(sheet: Sheet):
+    keys = family_keys(sheet)
+    findings = []
+    for line, key in keys.items():
+        if key is not None:
+            continue
+        if sheet.kind is SheetKind.BATCH_UPLOAD:
+            message = "Family Id is empty; give every row the Family Id of its case"
+            column = col.FAMILY_ID
+        else:
+            message = (
+                "this row has neither an Analysis Group nor an Analysis Workflow, "
+                "so it belongs to no case; give it the Analysis Group of its family"
+            )
+            column = col.ANALYSIS_GROUP
+        findings.append(error("no-family", message, line=int(line), column=column))
+    return findings
+
+
+def _check_workflow(family: Family, options: PedigreeOptions):
+    """One workflow per group, on the proband row, whose size fits the group."""
+    named = [m for m in family.members if m.get(col.ANALYSIS_WORKFLOW)]
+    fid = family.family_id
+    if not named:
+        return [
+            error(
+                "workflow-missing",
+                f"Analysis Group {fid!r} has no row with an Analysis Workflow; set "
+                f"'{options.workflow_name}_{len(family.members)}' on the proband row",
+                line=family.members[0].line,
+                column=col.ANALYSIS_WORKFLOW,
+                family=fid,
+            )
+        ]
+
+    findings = [
+        error(
+            "workflow-twice",
+            f"Analysis Group {fid!r} names a workflow on more than one row; keep it "
+            f"only on the proband row (line {named[0].line})",
+            line=m.line,
+            column=col.ANALYSIS_WORKFLOW,
+            value=m.get(col.ANALYSIS_WORKFLOW),
+            family=fid,
+        )
+        for m in named[1:]
+    ]
+    proband = named[0]
+    findings += _check_workflow_value(family, proband, options)
+    findings += _check_relatives(family)
+    if col.RELATION in proband.cells and proband.get(col.RELATION) not in ("", PROBAND):
+        findings.append(
+            error(
+                "proband-relation",
+                f"this row names the workflow, so it is the proband, but its Relation "
+                f"is {proband.get(col.RELATION)!r}; set Relation to 'proband' or move "
+                "the workflow to the proband's row",
+                line=proband.line,
+                column=col.RELATION,
+                value=proband.get(col.RELATION),
+                family=fid,
+            )
+        )
+    return findings
+
+
+def _check_workflow_value(family, proband, options):
+    value = proband.get(col.ANALYSIS_WORKFLOW)
+    size = len(family.members)
+    expected = f"{options.workflow_name}_{size}"
+    match = re.fullmatch(re.escape(options.workflow_name) + r"_(\d+)", value)
+    base = dict(
+        line=proband.line,
+        column=col.ANALYSIS_WORKFLOW,
+        value=value,
+        family=family.family_id,
+    )
+    if match is None:
+        return [
+            error(
+                "workflow-name",
+                f"{value!r} is not a workflow of this Connect app; expected "
+                f"'{options.workflow_name}_<size>', here {expected!r}",
+                **base,
+            )
+        ]
+
+    declared = int(match.group(1))
+    allowed = ", ".join(f"_{n}" for n in options.sizes)
+    if declared not in options.sizes:
+        return [
+            error(
+                "workflow-size",
+                f"{value!r} asks for a pedigree of {declared}; the allowed sizes are "
+                f"{allowed} (change the workflow, or pass --sizes)",
+                **base,
+            )
+        ]
+    if declared != size:
+        kind = SIZE_NAMES.get(declared, f"{declared} members")
+        return [
+            error(
+                "workflow-size",
+                f"{value!r} is a {kind} workflow but Analysis Group "
+                f"{family.family_id!r} has {size} row(s) (lines "
+                f"{_lines(family)}); use {expected!r} or fix the group",
+                **base,
+            )
+        ]
+    if declared == 3:
+        return _check_trio(family, proband)
+    return []
+
+
+def _check_trio(family, proband):
+    roles = Counter(m.role for m in family.members if m is not proband)
+    if roles == Counter({MOTHER: 1, FATHER: 1}):
+        return []
+    found = ", ".join(sorted(r or "blank" for r in roles.elements()))
+    return [
+        error(
+            "trio-members",
+            f"a trio is the proband, a mother and a father, but the other rows of "
+            f"{family.family_id!r} are: {found}; fix their Relation",
+            line=proband.line,
+            column=col.RELATION,
+            family=family.family_id,
+        )
+    ]
+
+
+def _check_relatives(family):
+    """In a workflow sheet each non-proband row needs a valid Relation."""
+    findings = []
+    for member in family.members:
+        if member.role == "":
+            said = member.get(col.RELATION)
+            findings.append(
+                error(
+                    "relation-missing",
+                    f"this row's Relation is {said!r} but it has no Analysis "
+                    "Workflow; set mother, father or sibling (only the row with "
+                    "the Analysis Workflow is the proband)",
+                    line=member.line,
+                    column=col.RELATION,
+                    family=family.family_id,
+                )
+            )
+    return findings
+
+
+def _check_relations(family: Family):
+    """A Batch Upload family: exactly one proband."""
+    probands = family.with_role(PROBAND)
+    if len(probands) == 1:
+        return []
+    if not probands:
+        return [
+            error(
+                "proband-missing",
+                f"family {family.family_id!r} has no proband; set Relation 'proband' "
+                "(or leave it blank) on the proband's row",
+                line=family.members[0].line,
+                column=col.RELATION,
+                family=family.family_id,
+            )
+        ]
+    return [
+        error(
+            "proband-twice",
+            f"family {family.family_id!r} has {len(probands)} probands (lines "
+            f"{', '.join(str(m.line) for m in probands)}); a blank Relation means "
+            "proband, so set the relatives' Relation",
+            line=m.line,
+            column=col.RELATION,
+            value=m.get(col.RELATION),
+            family=family.family_id,
+        )
+        for m in probands[1:]
+    ]
+
+
+def _check_parents(family: Family, has_sex: bool):
+    findings = []
+    sex_column = col.SEX if has_sex else col.GENDER
+    for role, wrong in ((MOTHER, "Male"), (FATHER, "Female")):
+        members = family.with_role(role)
+        for extra in members[1:]:
+            findings.append(
+                error(
+                    f"{role}-twice",
+                    f"family {family.family_id!r} has more than one {role} (first on "
+                    f"line {members[0].line}); a case has at most one {role}",
+                    line=extra.line,
+                    column=col.RELATION,
+                    value=extra.get(col.RELATION),
+                    family=family.family_id,
+                )
+            )
+        for member in members:
+            findings += _parent_sex(family, member, role, wrong, has_sex, sex_column)
+    return findings
+
+
+def _parent_sex(family, member, role, wrong, has_sex, sex_column):
+    sex = sex_of(member.cells, has_sex)
+    value = member.get(sex_column)
+    where = dict(line=member.line, column=sex_column, value=value)
+    if sex == wrong:
+        right = "F" if role == MOTHER else "M"
+        return [
+            error(
+                "parent-sex",
+                f"the {role} is recorded as {wrong.lower()} ({value!r}); "
+                f"set {sex_column} to {right!r} or fix the Relation",
+                family=family.family_id,
+                **where,
+            )
+        ]
+    if sex == "Unknown":
+        return [
+            warning(
+                "parent-sex-unknown",
+                f"the {role}'s sex is unknown; set {sex_column} so Emedgene can use "
+                "the inheritance model",
+                family=family.family_id,
+                **where,
+            )
+        ]
+    return []
+
+
+def _check_biosamples(family: Family):
+    seen: dict[str, Member] = {}
+    findings = []
+    for member in family.members:
+        name = member.biosample.casefold()
+        if not name:
+            continue
+        if name in seen:
+            first = seen[name]
+            findings.append(
+                error(
+                    "biosample-two-roles",
+                    f"BioSample {member.biosample!r} is already the {first.role or 'member'}"
+                    f" on line {first.line}; one biosample cannot fill two roles",
+                    line=member.line,
+                    column=col.BIOSAMPLE_NAME,
+                    value=member.biosample,
+                    family=family.family_id,
+                )
+            )
+        else:
+            seen[name] = member
+    return findings
+
+
+def _check_case_fields(family: Family):
+    """Case-level fields come from the proband; a relative that differs is warned."""
+    proband = family.proband
+    if proband is None:
+        return []
+    findings = []
+    for member in family.members:
+        if member is proband:
+            continue
+        for name in col.CASE_LEVEL_FIELDS:
+            value = member.get(name)
+            if value and value != proband.get(name):
+                findings.append(
+                    warning(
+                        "case-field-differs",
+                        f"{name} is a case field taken from the proband row (line "
+                        f"{proband.line}: {proband.get(name)!r}); this row's value "
+                        "is ignored, so clear it or copy the proband's",
+                        line=member.line,
+                        column=name,
+                        value=value,
+                        family=family.family_id,
+                    )
+                )
+    return findings
+
+
+def _check_family_ids(sheet: Sheet, families):
+    """Workflow sheet: one Family Id per group, no Family Id on two groups."""
+    if sheet.kind is not SheetKind.WORKFLOW or col.FAMILY_ID not in sheet.table:
+        return []
+    findings = []
+    owner: dict[str, Family] = {}
+    for family in families:
+        ids = {m.get(col.FAMILY_ID) for m in family.members}
+        if len(ids) > 1:
+            for member in family.members[1:]:
+                if member.get(col.FAMILY_ID) != family.members[0].get(col.FAMILY_ID):
+                    findings.append(
+                        error(
+                            "family-id-differs",
+                            "rows of one Analysis Group must share one Family Id; "
+                            f"line {family.members[0].line} has "
+                            f"{family.members[0].get(col.FAMILY_ID)!r}",
+                            line=member.line,
+                            column=col.FAMILY_ID,
+                            value=member.get(col.FAMILY_ID),
+                            family=family.family_id,
+                        )
+                    )
+        fid = family.family_id
+        if fid in owner and owner[fid] is not family:
+            findings.append(
+                error(
+                    "family-id-shared",
+                    f"Family Id {fid!r} is also used by another Analysis Group (line "
+                    f"{owner[fid].members[0].line}); each case needs its own Family Id",
+                    line=family.members[0].line,
+                    column=col.FAMILY_ID,
+                    value=fid,
+                    family=fid,
+                )
+            )
+        owner.setdefault(fid, family)
+    return findings
+
+
+def _lines(family: Family) -> str:
+    return ", ".join(str(line) for line in family.lines)
