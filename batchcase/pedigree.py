@@ -20,6 +20,7 @@ PROBAND, MOTHER, FATHER, SIBLING = "proband", "mother", "father", "sibling"
 RELATIONS = (PROBAND, MOTHER, FATHER, SIBLING)
 DEFAULT_WORKFLOW = "emedgene-create-case"
 DEFAULT_SIZES = (1, 3)
+MAX_WEB_CASES = 50
 SIZE_NAMES = {1: "singleton", 2: "duo", 3: "trio", 4: "quad"}
 
 _SEXES = {
@@ -168,8 +169,78 @@ def check_pedigrees(sheet: Sheet, families, options: PedigreeOptions | None = No
         findings += _check_parents(family, has_sex)
         findings += _check_biosamples(family)
         findings += _check_case_fields(family)
+        findings += _check_proband_fields(family)
+        findings += _check_sample_types(family)
     findings += _check_family_ids(sheet, families)
+    if len(families) > MAX_WEB_CASES:
+        findings.append(
+            warning(
+                "many-cases",
+                f"{len(families)} cases in one sheet; Emedgene's web upload takes at "
+                f"most {MAX_WEB_CASES} (batchcase has no limit, so this is only a "
+                "note if you also upload it on the web page)",
+            )
+        )
     return findings
+
+
+def _check_proband_fields(family: Family):
+    """The proband row carries the Case Type and has files or a Sample Type."""
+    proband = family.proband
+    if proband is None:
+        return []
+    findings = []
+    where = dict(line=proband.line, family=family.family_id)
+    if col.CASE_TYPE in proband.cells and not proband.get(col.CASE_TYPE):
+        findings.append(
+            error(
+                "case-type-missing",
+                "the proband row has no Case Type; set Exome, Whole Genome, Custom "
+                "Panel or Array",
+                column=col.CASE_TYPE,
+                **where,
+            )
+        )
+    if not proband.get(col.FILES_NAMES) and not proband.get(col.SAMPLE_TYPE):
+        findings.append(
+            error(
+                "proband-files",
+                "the proband has neither Files Names nor a Sample Type; list its "
+                "files, or set Sample Type (FASTQ or VCF) for a case that waits for "
+                "data",
+                column=col.FILES_NAMES,
+                **where,
+            )
+        )
+    return findings
+
+
+def _check_sample_types(family: Family):
+    """All members of one case resolve to the same sample type."""
+    from batchcase.schemas import files_kind
+
+    kinds = {}
+    for member in family.members:
+        kind = files_kind(member.get(col.FILES_NAMES)) or member.get(
+            col.SAMPLE_TYPE
+        ).lower()
+        if kind in ("fastq", "vcf"):
+            kinds.setdefault(kind, member)
+    if len(kinds) < 2:
+        return []
+    fastq, vcf = kinds["fastq"], kinds["vcf"]
+    later = max(fastq, vcf, key=lambda m: m.line)
+    return [
+        error(
+            "sample-type-mixed",
+            f"one case mixes FASTQ (line {fastq.line}) and VCF (line {vcf.line}) "
+            "members; Emedgene needs one sample type per case",
+            line=later.line,
+            column=col.FILES_NAMES,
+            value=later.get(col.FILES_NAMES),
+            family=family.family_id,
+        )
+    ]
 
 
 def _rows_without_family(sheet: Sheet):

@@ -198,6 +198,17 @@ def _clean_header(cells, line, findings) -> list[str]:
                     column=name,
                 )
             )
+        elif name in header and name in (col.BIOSAMPLE_NAME, col.DEFAULT_PROJECT):
+            findings.append(
+                error(
+                    "column-repeated",
+                    f"{name!r} is already column {'A' if name == col.BIOSAMPLE_NAME else 'B'}"
+                    f" of the workflow sheet; delete the repeated column {position}",
+                    line=line,
+                    column=name,
+                )
+            )
+            name = f"{name} (column {position})"
         elif name in header:
             findings.append(
                 error(
