@@ -221,9 +221,10 @@ def _check_sample_types(family: Family):
 
     kinds = {}
     for member in family.members:
-        kind = files_kind(member.get(col.FILES_NAMES)) or member.get(
-            col.SAMPLE_TYPE
-        ).lower()
+        kind = (
+            files_kind(member.get(col.FILES_NAMES))
+            or member.get(col.SAMPLE_TYPE).lower()
+        )
         if kind in ("fastq", "vcf"):
             kinds.setdefault(kind, member)
     if len(kinds) < 2:
@@ -342,13 +343,18 @@ def _check_workflow_value(family, proband, options):
             )
         ]
     if declared != size:
-        kind = SIZE_NAMES.get(declared, f"{declared} members")
+        kind = SIZE_NAMES.get(declared, f"{declared}-member")
+        fix = (
+            f"use {expected!r} or fix the group"
+            if size in options.sizes
+            else f"add the missing member(s) to the group ({declared} rows)"
+        )
         return [
             error(
                 "workflow-size",
                 f"{value!r} is a {kind} workflow but Analysis Group "
                 f"{family.family_id!r} has {size} row(s) (lines "
-                f"{_lines(family)}); use {expected!r} or fix the group",
+                f"{_lines(family)}); {fix}",
                 **base,
             )
         ]
@@ -487,8 +493,8 @@ def _check_biosamples(family: Family):
             findings.append(
                 error(
                     "biosample-two-roles",
-                    f"BioSample {member.biosample!r} is already the {first.role or 'member'}"
-                    f" on line {first.line}; one biosample cannot fill two roles",
+                    f"BioSample {member.biosample!r} is already on line {first.line}; "
+                    "one biosample cannot fill two roles in a pedigree",
                     line=member.line,
                     column=col.BIOSAMPLE_NAME,
                     value=member.biosample,

@@ -10,8 +10,8 @@ a whole family live in pedigree.py.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from batchcase import columns as col
 from batchcase.findings import Finding, Severity, error, warning
@@ -129,15 +129,19 @@ def _text_rules() -> list[Rule]:
             "relation",
             col.RELATION,
             lambda s, t: s.isin(RELATION_VALUES + ("",)),
-            lambda v: f"{v!r} is not a relation; use one of proband, mother, "
-            "father, sibling (lower case; blank means proband)",
+            lambda v: (
+                f"{v!r} is not a relation; use one of proband, mother, "
+                "father, sibling (lower case; blank means proband)"
+            ),
         ),
         Rule(
             "case-type-unknown",
             col.CASE_TYPE,
             lambda s, t: s.isin(CASE_TYPES + ("",)),
-            lambda v: f"{v!r} is not a Case Type batchcase knows (Exome, Whole "
-            "Genome, Custom Panel, Array); Emedgene decides whether it accepts it",
+            lambda v: (
+                f"{v!r} is not a Case Type batchcase knows (Exome, Whole "
+                "Genome, Custom Panel, Array); Emedgene decides whether it accepts it"
+            ),
             Severity.WARNING,
         ),
         Rule(
@@ -150,15 +154,18 @@ def _text_rules() -> list[Rule]:
             "notes-too-long",
             col.CLINICAL_NOTES,
             lambda s, t: s.str.len() <= MAX_NOTES,
-            lambda v: f"Clinical Notes has {len(v)} characters; Emedgene accepts "
-            f"at most {MAX_NOTES}, so shorten it",
+            lambda v: (
+                f"Clinical Notes has {len(v)} characters; Emedgene accepts "
+                f"at most {MAX_NOTES}, so shorten it"
+            ),
         ),
         Rule(
             "biosample-whitespace",
             col.BIOSAMPLE_NAME,
             lambda s, t: ~s.str.contains(r"\s", regex=True),
-            lambda v: f"BioSample Name {v!r} contains whitespace; use letters, "
-            "digits, '-' and '_' only",
+            lambda v: (
+                f"{v!r} contains whitespace; use letters, digits, '-' and '_' only"
+            ),
         ),
     ]
 
@@ -187,29 +194,37 @@ def _phenotype_rules() -> list[Rule]:
             "hpo-id",
             col.PHENOTYPES_ID,
             lambda s, t: _each(s, HPO_ID.fullmatch),
-            lambda v: f"{bad_ids(v)} is not an HPO id; write each as 'HP:' and "
-            "7 digits, e.g. HP:0001250, separated by ';'",
+            lambda v: (
+                f"{bad_ids(v)} is not an HPO id; write each as 'HP:' and "
+                "7 digits, e.g. HP:0001250, separated by ';'"
+            ),
         ),
         Rule(
             "phenotypes-too-many",
             col.PHENOTYPES_ID,
             lambda s, t: s.map(lambda v: len(_items(v)) <= MAX_PHENOTYPES),
-            lambda v: f"{len(_items(v))} phenotype ids; Emedgene accepts at most "
-            f"{MAX_PHENOTYPES} per member",
+            lambda v: (
+                f"{len(_items(v))} phenotype ids; Emedgene accepts at most "
+                f"{MAX_PHENOTYPES} per member"
+            ),
         ),
         Rule(
             "phenotypes-too-many",
             col.PHENOTYPES,
             lambda s, t: s.map(lambda v: len(_items(v)) <= MAX_PHENOTYPES),
-            lambda v: f"{len(_items(v))} phenotypes; Emedgene accepts at most "
-            f"{MAX_PHENOTYPES} per member",
+            lambda v: (
+                f"{len(_items(v))} phenotypes; Emedgene accepts at most "
+                f"{MAX_PHENOTYPES} per member"
+            ),
         ),
         Rule(
             "phenotypes-missing",
             col.PHENOTYPES,
             neither,
-            lambda v: "neither Phenotypes nor Phenotypes Id is filled; give HPO ids, "
-            "phenotype names, or 'unaffected' for a healthy member",
+            lambda v: (
+                "neither Phenotypes nor Phenotypes Id is filled; give HPO ids, "
+                "phenotype names, or 'unaffected' for a healthy member"
+            ),
         ),
     ]
 
@@ -222,7 +237,7 @@ def _format_rules() -> list[Rule]:
                 "boolean",
                 name,
                 lambda s, t: s.str.lower().isin(("", "true", "false")),
-                lambda v, n=name: f"{n} {v!r} is not a boolean; write true or false",
+                lambda v: f"{v!r} is not a boolean; write true or false",
             )
         )
     for name in ID_COLUMNS:
@@ -231,8 +246,10 @@ def _format_rules() -> list[Rule]:
                 "excel-scientific",
                 name,
                 lambda s, t: ~s.str.match(SCIENTIFIC),
-                lambda v: f"{v!r} looks like an id Excel turned into a number in "
-                "scientific notation; format the column as Text and re-type the id",
+                lambda v: (
+                    f"{v!r} looks like an id Excel turned into a number in "
+                    "scientific notation; format the column as Text and re-type the id"
+                ),
             )
         )
     for name in NUMBER_COLUMNS + (col.STORAGE_PROVIDER_ID,):
@@ -241,7 +258,7 @@ def _format_rules() -> list[Rule]:
                 "digits",
                 name,
                 lambda s, t: s.str.fullmatch(r"\d*") | s.str.match(SCIENTIFIC),
-                lambda v, n=name: f"{n} {v!r} is not a number id; use digits only",
+                lambda v: f"{v!r} is not a numeric id; use digits only",
             )
         )
     rules.append(
@@ -249,7 +266,7 @@ def _format_rules() -> list[Rule]:
             "digits",
             col.LABEL_ID,
             lambda s, t: _each(s, str.isdigit),
-            lambda v: f"Label Id {v!r} must be numeric label ids separated by ';'",
+            lambda v: f"{v!r}: label ids must be digits separated by ';'",
         )
     )
     for name in DATE_COLUMNS:
@@ -269,15 +286,18 @@ def _date_rules(name) -> list[Rule]:
             "excel-date",
             name,
             excel,
-            lambda v: f"{v!r} looks like a date Excel reformatted; write it as "
-            "YYYY-MM-DD (format the column as Text so Excel keeps it)",
+            lambda v: (
+                f"{v!r} looks like a date Excel reformatted; write it as "
+                "YYYY-MM-DD (format the column as Text so Excel keeps it)"
+            ),
         ),
         Rule(
             "date",
             name,
             real,
-            lambda v: f"{v!r} is not a real date in the form YYYY-MM-DD "
-            "(or YYYY/MM/DD)",
+            lambda v: (
+                f"{v!r} is not a real date in the form YYYY-MM-DD (or YYYY/MM/DD)"
+            ),
         ),
     ]
 
@@ -312,38 +332,48 @@ def _files_rules() -> list[Rule]:
             "files-kind",
             col.FILES_NAMES,
             kinds_ok,
-            lambda v: f"{_bad_files(v)}; Files Names takes .fastq.gz, .fq.gz, .bam "
-            "or .cram files, or .vcf/.vcf.gz/.gvcf/.gvcf.gz files (not both), or "
-            "the single word auto or existing",
+            lambda v: (
+                f"{_bad_files(v)}; Files Names takes .fastq.gz, .fq.gz, .bam "
+                "or .cram files, or .vcf/.vcf.gz/.gvcf/.gvcf.gz files (not both), or "
+                "the single word auto or existing"
+            ),
         ),
         Rule(
             "storage-required",
             col.STORAGE_PROVIDER_ID,
             storage_given,
-            lambda v: "Storage Provider Id is empty but Files Names lists files; "
-            "give the numeric id of the storage provider that holds them",
+            lambda v: (
+                "Storage Provider Id is empty but Files Names lists files; "
+                "give the numeric id of the storage provider that holds them"
+            ),
         ),
         Rule(
             "biosample-required",
             col.BIOSAMPLE_NAME,
             biosample_given,
-            lambda v: "BioSample Name is empty but Files Names lists files; give the "
-            "sample's name",
+            lambda v: (
+                "BioSample Name is empty but Files Names lists files; give the "
+                "sample's name"
+            ),
         ),
         Rule(
             "project-required",
             col.DEFAULT_PROJECT,
             project_given,
-            lambda v: "Default Project is empty but Files Names is auto; give the "
-            "BaseSpace project that holds the sample's files",
+            lambda v: (
+                "Default Project is empty but Files Names is auto; give the "
+                "BaseSpace project that holds the sample's files"
+            ),
         ),
         Rule(
             "visualization-kind",
             col.VISUALIZATION_FILES,
             viz_ok,
-            lambda v: f"{v!r} has a file Emedgene cannot show; Visualization Files "
-            "take .bam/.cram, .tn.bw, .baf.bw, .roh.bed, .target.counts.bw and "
-            ".metrics.tar.gz",
+            lambda v: (
+                f"{v!r} has a file Emedgene cannot show; Visualization Files "
+                "take .bam/.cram, .tn.bw, .baf.bw, .roh.bed, .target.counts.bw and "
+                ".metrics.tar.gz"
+            ),
         ),
         Rule(
             "visualization-bam-twice",
@@ -385,11 +415,13 @@ def _workflow_rules() -> list[Rule]:
         Rule(
             "biosample-name",
             col.BIOSAMPLE_NAME,
-            lambda s, t: s.str.fullmatch(r"[A-Za-z0-9_-]{1,99}"),
+            lambda s, t: (
+                s.str.fullmatch(r"[A-Za-z0-9_-]{1,99}") | s.str.match(SCIENTIFIC)
+            ),
             lambda v: (
                 "BioSample Name is empty; every row needs one"
                 if not v
-                else f"BioSample Name {v!r} may only use letters, digits, '-' and "
+                else f"{v!r} may only use letters, digits, '-' and "
                 "'_', under 100 characters"
             ),
         ),
@@ -397,8 +429,10 @@ def _workflow_rules() -> list[Rule]:
             "project-required",
             col.DEFAULT_PROJECT,
             lambda s, t: s.ne(""),
-            lambda v: "Default Project is empty; name the BaseSpace project that "
-            "receives this biosample's data",
+            lambda v: (
+                "Default Project is empty; name the BaseSpace project that "
+                "receives this biosample's data"
+            ),
         ),
         Rule(
             "container-position",
@@ -410,15 +444,16 @@ def _workflow_rules() -> list[Rule]:
             "position-without-container",
             col.CONTAINER_POSITION,
             position_alone,
-            lambda v: "a Container Position without a Container Name; name the "
-            "plate or rack",
+            lambda v: (
+                "a Container Position without a Container Name; name the plate or rack"
+            ),
             Severity.WARNING,
         ),
         Rule(
             "required-yield",
             col.REQUIRED_YIELD,
             positive,
-            lambda v: f"Required Yield Gbp {v!r} is not a positive number",
+            lambda v: f"{v!r} is not a positive number of gigabases",
         ),
     ]
 
@@ -462,7 +497,7 @@ def check_columns(sheet: Sheet) -> list[Finding]:
 
 
 def _missing_columns(sheet: Sheet) -> list[Finding]:
-    present = set(sheet.columns)
+    present = set(sheet.table.columns)
     if sheet.kind is SheetKind.WORKFLOW:
         required = list(col.REQUIRED_WORKFLOW) + [col.CASE_TYPE, col.FILES_NAMES]
     else:
@@ -520,7 +555,10 @@ def check_rows(sheet: Sheet) -> list[Finding]:
         checks.setdefault(rule.column, []).append(check)
 
     schema = pa.DataFrameSchema(
-        {name: pa.Column(checks=found, required=False) for name, found in checks.items()}
+        {
+            name: pa.Column(checks=found, required=False)
+            for name, found in checks.items()
+        }
     )
     try:
         schema.validate(table, lazy=True)
@@ -540,6 +578,12 @@ def _findings(failures, by_name, table) -> list[Finding]:
         value = table.at[int(line), column]
         make = error if rule.severity is Severity.ERROR else warning
         findings.append(
-            make(rule.name, rule.message(value), line=int(line), column=column, value=value)
+            make(
+                rule.name,
+                rule.message(value),
+                line=int(line),
+                column=column,
+                value=value,
+            )
         )
     return findings

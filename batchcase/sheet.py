@@ -74,7 +74,9 @@ def decode(data: bytes, name: str, encoding: str = "utf-8") -> str:
     except UnicodeDecodeError as exc:
         raise SheetError(_not_utf8_message(data, exc, name)) from None
     except LookupError:
-        raise SheetError(f"unknown encoding {encoding!r}; try utf-8 or cp1252") from None
+        raise SheetError(
+            f"unknown encoding {encoding!r}; try utf-8 or cp1252"
+        ) from None
 
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -110,7 +112,7 @@ def parse_sheet(text: str, path: Path) -> Sheet:
         )
 
     lines, rows = _data_rows(records, len(header), findings)
-    table = _table(header, lines, rows)
+    table = _table(_canonical(header), lines, rows)
     _strip_cells(table, text, findings)
     return Sheet(path, kind, header, header_line, table, findings, saw_data)
 
@@ -125,7 +127,9 @@ def _records(text: str, name: str):
         except StopIteration:
             return
         except csv.Error as exc:
-            raise SheetError(f"{name}:{reader.line_num}: not valid CSV ({exc})") from None
+            raise SheetError(
+                f"{name}:{reader.line_num}: not valid CSV ({exc})"
+            ) from None
         yield last + 1, cells
         last = reader.line_num
 
@@ -202,8 +206,8 @@ def _clean_header(cells, line, findings) -> list[str]:
             findings.append(
                 error(
                     "column-repeated",
-                    f"{name!r} is already column {'A' if name == col.BIOSAMPLE_NAME else 'B'}"
-                    f" of the workflow sheet; delete the repeated column {position}",
+                    f"{name!r} is already one of columns A-J of the workflow "
+                    f"sheet; delete the repeated column {position}",
                     line=line,
                     column=name,
                 )
@@ -221,6 +225,15 @@ def _clean_header(cells, line, findings) -> list[str]:
             name = f"{name} (column {position})"
         header.append(name)
     return header
+
+
+def _canonical(header) -> list[str]:
+    """Table columns: a near-miss header (reported as an error) read as meant."""
+    names = []
+    for name in header:
+        meant = col.near_miss(name)
+        names.append(meant if meant and meant not in header else name)
+    return names
 
 
 def _kind_of(header) -> SheetKind:

@@ -53,6 +53,8 @@ def _with_families(findings, families):
     """Name the case each row finding belongs to, for reports grouped by case."""
     family_of = {m.line: f.family_id for f in families for m in f.members}
     return [
-        f if f.family or f.line not in family_of else replace(f, family=family_of[f.line])
+        f
+        if f.family or f.line not in family_of
+        else replace(f, family=family_of[f.line])
         for f in findings
     ]
