@@ -228,30 +228,22 @@ def pedigree_order(family: Family) -> list[Member]:
 def patients(family: Family, has_sex_column: bool) -> dict:
     """The `patients` object: proband, mother, father and `other` (siblings)."""
     parents = [role for role in (MOTHER, FATHER) if family.with_role(role)]
-    proband_phenotypes = phenotypes(family.proband)
+    proband = family.proband
+    shared = phenotypes(proband)
 
-    result = {
-        PROBAND: patient(
-            family.proband, PROBAND, proband_phenotypes, has_sex_column, parents
-        )
-    }
+    result = {PROBAND: patient(proband, PROBAND, shared, has_sex_column, parents)}
     for role in parents:
         relative = family.with_role(role)[0]
-        entries = relative_phenotypes(relative, proband_phenotypes)
+        entries = relative_phenotypes(relative, shared)
         result[role] = patient(relative, role, entries, has_sex_column)
 
-    siblings = family.with_role(SIBLING)
-    if siblings:
-        result["other"] = [
-            patient(
-                sibling,
-                SIBLING if n == 0 else f"{SIBLING}_{n}",
-                relative_phenotypes(sibling, proband_phenotypes),
-                has_sex_column,
-                parents,
-            )
-            for n, sibling in enumerate(siblings)
-        ]
+    others = []
+    for n, sibling in enumerate(family.with_role(SIBLING)):
+        sibling_id = SIBLING if n == 0 else f"{SIBLING}_{n}"
+        entries = relative_phenotypes(sibling, shared)
+        others.append(patient(sibling, sibling_id, entries, has_sex_column, parents))
+    if others:
+        result["other"] = others
     return result
 
 
@@ -344,18 +336,7 @@ def sample(member: Member, sample_type: str, resolver=None) -> dict:
 
 
 def sample_files(member, storage_id, sample_type, resolver=None) -> list[dict]:
-    """The sampleFiles of a member: its paths, or its BaseSpace files for `auto`."""
-    files = member.get(col.FILES_NAMES).strip()
-    if files.casefold() == AUTO:
-        pairs = [(AUTO_PLACEHOLDER, AUTO_PLACEHOLDER)]
-        if resolver is not None:
-            project = member.get(col.DEFAULT_PROJECT)
-            pairs = resolver.auto_files(storage_id, project, member.biosample)
-    else:
-        pairs = [
-            (path, file_name(path, storage_id, resolver)) for path in _split(files)
-        ]
-
+    """The sampleFiles of a member, each with the storage it lives on."""
     entries = [
         {
             "path": path,
@@ -364,12 +345,24 @@ def sample_files(member, storage_id, sample_type, resolver=None) -> list[dict]:
             "status": "uploaded",
             "storage_id": storage_id,
         }
-        for path, name in pairs
+        for path, name in file_pairs(member, storage_id, resolver)
     ]
     if sample_type == VCF:
         for entry in entries:
             entry["vcf_column_name"] = member.biosample
     return entries
+
+
+def file_pairs(member, storage_id, resolver=None) -> list[tuple[str, str]]:
+    """(path, filename) of a member's files: its paths, or BaseSpace's for auto."""
+    files = member.get(col.FILES_NAMES).strip()
+    if files.casefold() != AUTO:
+        return [(path, file_name(path, storage_id, resolver)) for path in _split(files)]
+
+    if resolver is None:
+        return [(AUTO_PLACEHOLDER, AUTO_PLACEHOLDER)]
+    project = member.get(col.DEFAULT_PROJECT)
+    return resolver.auto_files(storage_id, project, member.biosample)
 
 
 def file_name(path: str, storage_id, resolver=None) -> str:
