@@ -104,7 +104,11 @@ def build_cases(sheet, families, resolver: FileResolver | None = None):
 
 
 def plan_case(family: Family, sheet_columns, resolver=None) -> PlannedCase:
-    """The planned case of one family; a recorded Case Id skips lookups."""
+    """The planned case of one family.
+
+    A family whose proband row has a Case Id is already a case: submit skips
+    it, so nothing is looked up for it and it never says `needs_lookup`.
+    """
     proband = family.proband
     case_id = proband.get(col.CASE_ID) or None
     if case_id:
@@ -116,7 +120,7 @@ def plan_case(family: Family, sheet_columns, resolver=None) -> PlannedCase:
         proband=proband.biosample,
         lines=family.lines,
         existing_case_id=case_id,
-        needs_lookup=resolver is None and needs_lookup(family),
+        needs_lookup=not case_id and resolver is None and needs_lookup(family),
     )
 
 
@@ -176,7 +180,11 @@ def _test_data(family: Family, sheet_columns, resolver=None) -> dict:
 
 
 def sample_type_of(proband: Member) -> str:
-    """vcf or fastq from the proband's files; Sample Type for a pending proband."""
+    """vcf or fastq from the proband's files; Sample Type for a pending proband.
+
+    Only the sheet is read: auto, existing and BaseSpace file ids count as
+    fastq, as in Emedgene's tool.
+    """
     files = _split(proband.get(col.FILES_NAMES))
     if not files:
         return proband.get(col.SAMPLE_TYPE).lower()

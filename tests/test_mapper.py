@@ -586,6 +586,7 @@ def test_case_id_marks_the_family_done_without_lookups(tmp_path):
     case = plan(tmp_path, row, header=header, resolver=server)[0]
     assert case.existing_case_id == "EMG000000042"
     assert server.asked == []
+    assert case.needs_lookup is False
 
 
 def test_sheet_missing_columns_builds_without_crashing(tmp_path):
