@@ -95,11 +95,9 @@ def _not_utf8_message(data: bytes, exc: UnicodeDecodeError, name: str) -> str:
 
 def parse_sheet(text: str, path: Path) -> Sheet:
     """Parse decoded text; see read_sheet."""
-    records = _records(text, path.name)
     findings: list[Finding] = []
-
-    header_line, header, saw_data = _find_header(records, path.name)
-    header = _clean_header(header, header_line, findings)
+    header_line, cells, saw_data, offset = _find_header(text, path.name)
+    header = _clean_header(cells, header_line, findings)
     kind = _kind_of(header)
     if kind is SheetKind.BATCH_UPLOAD and not saw_data:
         findings.append(
@@ -111,14 +109,35 @@ def parse_sheet(text: str, path: Path) -> Sheet:
             )
         )
 
-    lines, rows = _data_rows(records, len(header), findings)
-    table = _table(_canonical(header), lines, rows)
-    _strip_cells(table, text, findings)
+    data = text[offset:]
+    raw = _raw_rows(data, header_line + 1, path.name)
+    table = _fit_width(raw, header, findings)
+    _strip_cells(table, data, findings)
+    table = _drop_blank_rows(table, findings)
     return Sheet(path, kind, header, header_line, table, findings, saw_data)
 
 
-def _records(text: str, name: str):
-    """Yield (first file line, cells) for each CSV record."""
+def _physical_records(text: str):
+    """Yield (line, cells, offset after it) for the preamble and header rows."""
+    position, line = 0, 0
+    while position < len(text):
+        end = text.find("\n", position)
+        end = len(text) if end == -1 else end
+        first = line + 1
+        # A quoted cell may span lines: extend until the quotes balance.
+        while text.count('"', position, end) % 2 and end < len(text):
+            end = text.find("\n", end + 1)
+            end = len(text) if end == -1 else end
+            line += 1
+        line += 1
+        record = text[position:end]
+        cells = next(csv.reader([record]), []) if record else []
+        yield first, cells, end + 1
+        position = end + 1
+
+
+def _records(text: str, name: str, first_line: int = 1):
+    """Yield (first file line, cells) for each CSV record, quotes and all."""
     reader = csv.reader(io.StringIO(text))
     last = 0
     while True:
@@ -127,10 +146,9 @@ def _records(text: str, name: str):
         except StopIteration:
             return
         except csv.Error as exc:
-            raise SheetError(
-                f"{name}:{reader.line_num}: not valid CSV ({exc})"
-            ) from None
-        yield last + 1, cells
+            line = first_line + reader.line_num - 1
+            raise SheetError(f"{name}:{line}: not valid CSV ({exc})") from None
+        yield first_line + last, cells
         last = reader.line_num
 
 
@@ -148,22 +166,71 @@ def _looks_like_header(cells) -> bool:
     return first in ("biosamplename", "familyid")
 
 
-def _find_header(records, name):
-    """Skip the preamble; return (line, cells, whether [Data] was seen)."""
+def _find_header(text, name):
+    """Skip the preamble; return (line, cells, saw [Data], offset of the data)."""
     section = None
-    for line, cells in records:
-        if _is_blank(cells):
-            continue
-        if _is_section(cells):
-            section = cells[0].strip().lower()
-            continue
-        if section in (None, "[data]") or _looks_like_header(cells):
-            return line, cells, section == "[data]"
+    try:
+        for line, cells, offset in _physical_records(text):
+            if _is_blank(cells):
+                continue
+            if _is_section(cells):
+                section = cells[0].strip().lower()
+                continue
+            if section in (None, "[data]") or _looks_like_header(cells):
+                return line, cells, section == "[data]", offset
+    except csv.Error as exc:
+        raise SheetError(f"{name}: the header is not valid CSV ({exc})") from None
     raise SheetError(
         f"{name}: no header row found. The sheet needs a '[Data]' line, then the "
         "header row (BioSample Name, Default Project, ... or Family Id, Case Type, "
         "...), then one row per sample."
     )
+
+
+def _raw_rows(data: str, first_line: int, name: str):
+    """The data rows as a frame of text, index = file line, columns 0..n-1.
+
+    The C parser reads a well-formed sheet fast; a ragged one, or one whose
+    quoted cells span lines (which would shift line numbers), goes through
+    the csv module record by record.
+    """
+    import pandas as pd
+
+    if not data.strip():
+        return pd.DataFrame(index=pd.RangeIndex(first_line, first_line, name="line"))
+    try:
+        raw = pd.read_csv(
+            io.StringIO(data),
+            header=None,
+            dtype=object,
+            na_filter=False,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except (pd.errors.ParserError, ValueError):
+        return _raw_rows_slow(data, first_line, name)
+    if '"' in data and _any_cell_spans_lines(raw):
+        return _raw_rows_slow(data, first_line, name)
+
+    raw.index = pd.RangeIndex(first_line, first_line + len(raw), name="line")
+    return raw
+
+
+def _any_cell_spans_lines(raw) -> bool:
+    return any(raw[c].str.contains("\n", regex=False).any() for c in raw.columns)
+
+
+def _raw_rows_slow(data: str, first_line: int, name: str):
+    import pandas as pd
+
+    lines, rows = [], []
+    for line, cells in _records(data, name, first_line):
+        lines.append(line)
+        rows.append(cells)
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    return pd.DataFrame(rows, index=pd.Index(lines, name="line"), dtype=object)
 
 
 def _clean_header(cells, line, findings) -> list[str]:
@@ -247,66 +314,56 @@ def _kind_of(header) -> SheetKind:
     return SheetKind.BATCH_UPLOAD
 
 
-def _data_rows(records, width, findings):
-    """Collect data rows up to padding; report gaps and overlong rows."""
-    lines, rows = [], []
-    blank_since = None
-    for line, cells in records:
-        if _is_blank(cells):
-            blank_since = blank_since or line
-            continue
-        if blank_since is not None:
-            findings.append(
-                error(
-                    "blank-row-inside-data",
-                    f"line {blank_since} is blank but samples follow it; Emedgene "
-                    "stops reading at a blank row, so delete the blank row",
-                    line=blank_since,
-                )
-            )
-            blank_since = None
-
-        if len(cells) > width:
-            _report_overflow(cells, width, line, findings)
-            cells = cells[:width]
-        elif len(cells) < width:
-            cells = cells + [""] * (width - len(cells))
-        lines.append(line)
-        rows.append(cells)
-    return lines, rows
+def _fit_width(raw, header, findings):
+    """Give the frame the header's columns: pad short rows, report long ones."""
+    width = len(header)
+    if raw.shape[1] > width:
+        extra = raw.iloc[:, width:].apply(lambda c: c.str.strip())
+        for line in raw.index[extra.ne("").any(axis=1)]:
+            _report_overflow(extra.loc[line].tolist(), width, int(line), findings)
+        raw = raw.iloc[:, :width]
+    raw = raw.copy() if raw.shape[1] < width else raw
+    for position in range(raw.shape[1], width):
+        raw[position] = ""
+    raw.columns = _canonical(header)
+    return raw
 
 
-def _report_overflow(cells, width, line, findings):
-    extra = [(i, c) for i, c in enumerate(cells[width:], start=width + 1) if c.strip()]
-    if not extra:
-        return
-    position, value = extra[0]
+def _report_overflow(extra, width, line, findings):
+    position, value = next((i, v) for i, v in enumerate(extra, width + 1) if v)
     findings.append(
         error(
             "row-too-long",
-            f"this row has {width + len(extra)} or more values but the header has "
-            f"{width} columns; value {value!r} in column {position} has no header. "
-            "Remove it, or quote a value that contains a comma",
+            f"this row has more values than the header's {width} columns; value "
+            f"{value!r} in column {position} has no header. Remove it, or quote a "
+            "value that contains a comma",
             line=line,
             value=value,
         )
     )
 
 
-def _table(header, lines, rows):
-    import pandas as pd
+def _drop_blank_rows(table, findings):
+    """Drop empty rows; one inside the data (samples follow it) is an error."""
+    if table.empty or not table.iloc[:, 0].eq("").any():
+        return table
+    blank = table.eq("").all(axis=1).to_numpy()
+    if not blank.any():
+        return table
 
-    index = pd.Index(lines, name="line", dtype="int64")
-    if not rows:
-        return pd.DataFrame(
-            {name: pd.Series([], dtype=object) for name in header}, index=index
-        )
-    data = dict(zip(header, zip(*rows, strict=True), strict=True))
-    return pd.DataFrame(
-        {name: list(values) for name, values in data.items()},
-        index=index,
-        dtype=object,
-    )
+    last_data = len(blank) - 1 - blank[::-1].argmin() if not blank.all() else -1
+    for position in range(last_data):
+        if blank[position] and (position == 0 or not blank[position - 1]):
+            line = int(table.index[position])
+            findings.append(
+                error(
+                    "blank-row-inside-data",
+                    f"line {line} is blank but samples follow it; Emedgene "
+                    "stops reading at a blank row, so delete the blank row",
+                    line=line,
+                )
+            )
+    return table[~blank]
 
 
 def _strip_cells(table, text, findings):
