@@ -64,7 +64,8 @@ def timed(function, repeat: int) -> float:
 
 def peak_memory_mb(code: str) -> float:
     """Peak resident memory of a fresh interpreter running `code`."""
-    script = f"import resource\n{code}\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    usage = "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss"
+    script = f"import resource\n{code}\nprint({usage})"
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
