@@ -96,43 +96,69 @@ def role_of(relation: str, is_workflow_proband: bool | None) -> str:
 # ---------------------------------------------------------------- grouping
 
 
-def group_families(sheet: Sheet, options: PedigreeOptions | None = None):
-    """Families in order of first appearance (rows of one may be scattered)."""
-    table = sheet.table
-    keys = family_keys(sheet)
-    workflow = sheet.kind is SheetKind.WORKFLOW
-    has_workflow_col = col.ANALYSIS_WORKFLOW in table.columns
+def group_families(sheet: Sheet, options=None, keys=None, only=None):
+    """Families in order of first appearance (rows of one may be scattered).
 
+    `keys` (from family_keys) saves recomputing them; `only`, a set of keys,
+    builds just those families.
+    """
+    table = sheet.table
+    keys = family_keys(sheet) if keys is None else keys
+    if only is not None:
+        keep = keys.isin(only)
+        table, keys = table[keep], keys[keep]
+
+    names = list(table.columns)
+    rows = zip(*(table[name].tolist() for name in names), strict=True)
+    is_workflow = sheet.kind is SheetKind.WORKFLOW
     families: dict[str, Family] = {}
-    for line, cells in zip(table.index, table.to_dict("records"), strict=True):
-        key = keys[line]
+    for line, key, values in zip(table.index, keys.tolist(), rows, strict=True):
         if key is None:
             continue
-        proband_flag = None
-        if workflow:
-            proband_flag = has_workflow_col and bool(cells[col.ANALYSIS_WORKFLOW])
-        role = role_of(cells.get(col.RELATION, ""), proband_flag)
-        family = families.setdefault(key, Family(_family_id(sheet, key, cells)))
+        cells = dict(zip(names, values, strict=True))
+        flag = bool(cells.get(col.ANALYSIS_WORKFLOW)) if is_workflow else None
+        role = role_of(cells.get(col.RELATION, ""), flag)
+        family = families.get(key)
+        if family is None:
+            family = families[key] = Family(_family_id(sheet, key, cells))
         family.members.append(Member(int(line), role, cells))
     return list(families.values())
 
 
-def family_keys(sheet: Sheet) -> dict:
-    """The grouping key of each row by file line (None: belongs to no case)."""
+def family_keys(sheet: Sheet):
+    """The grouping key of each row, a Series by file line (None: no case)."""
+    import numpy as np
+    import pandas as pd
+
     table = sheet.table
     if sheet.kind is SheetKind.BATCH_UPLOAD:
         ids = _column(table, col.FAMILY_ID)
-        return {line: (v or None) for line, v in zip(table.index, ids, strict=True)}
+        return ids.where(ids.ne(""), None)
 
     groups = _column(table, col.ANALYSIS_GROUP)
     workflows = _column(table, col.ANALYSIS_WORKFLOW)
-    keys = {}
-    for line, group, wf in zip(table.index, groups, workflows, strict=True):
-        if group:
-            keys[line] = f"group:{group}"
-        else:
-            keys[line] = f"line:{line}" if wf else None
-    return keys
+    lines = pd.Series(table.index.astype(str), index=table.index, dtype=object)
+    keys = np.where(
+        groups.ne(""),
+        "group:" + groups,
+        np.where(workflows.ne(""), "line:" + lines, None),
+    )
+    return pd.Series(keys, index=table.index, dtype=object)
+
+
+def family_names(sheet: Sheet, keys, lines) -> dict:
+    """The Family Id that names the case of each of `lines` (None: no case)."""
+    firsts = keys.dropna().drop_duplicates()
+    first_line = dict(zip(firsts.tolist(), firsts.index.tolist(), strict=True))
+    names = {}
+    for line in lines:
+        key = keys.get(line)
+        if key is None:
+            names[line] = None
+            continue
+        cells = sheet.table.loc[first_line[key]].to_dict()
+        names[line] = _family_id(sheet, key, cells)
+    return names
 
 
 def _family_id(sheet: Sheet, key: str, cells: dict) -> str:
@@ -146,42 +172,67 @@ def _family_id(sheet: Sheet, key: str, cells: dict) -> str:
 
 
 def _column(table, name):
+    import pandas as pd
+
     if name in table.columns:
-        return table[name].tolist()
-    return [""] * len(table)
+        return table[name]
+    return pd.Series("", index=table.index, dtype=object)
 
 
 # ------------------------------------------------------------------ rules
 
 
-def check_pedigrees(sheet: Sheet, families, options: PedigreeOptions | None = None):
-    """Every pedigree rule of spec/sheets.md §1, as findings."""
+def check_pedigrees(
+    sheet: Sheet, options: PedigreeOptions | None = None, keys=None, screen=True
+):
+    """Every pedigree rule of spec/sheets.md §1, as findings.
+
+    A vectorised screen finds the families that could break a rule; only
+    those are built and checked rule by rule, so a clean 33,000-family sheet
+    costs a few table operations.
+    """
+    from batchcase.pedigree_screen import suspicious_keys
+
     options = options or PedigreeOptions()
-    findings: list[Finding] = []
-    findings += _rows_without_family(sheet)
+    keys = family_keys(sheet) if keys is None else keys
+    findings: list[Finding] = _rows_without_family(sheet, keys)
+    suspects = suspicious_keys(sheet, keys, options) if screen else None
+    families = group_families(sheet, options, keys, only=suspects)
     has_sex = col.SEX in sheet.table.columns
 
     for family in families:
-        if sheet.kind is SheetKind.WORKFLOW:
-            findings += _check_workflow(family, options)
-        else:
-            findings += _check_relations(family)
-        findings += _check_parents(family, has_sex)
-        findings += _check_biosamples(family)
-        findings += _check_case_fields(family)
-        findings += _check_proband_fields(family)
-        findings += _check_sample_types(family)
+        findings += check_family(family, sheet.kind, options, has_sex)
     findings += _check_family_ids(sheet, families)
-    if len(families) > MAX_WEB_CASES:
-        findings.append(
-            warning(
-                "many-cases",
-                f"{len(families)} cases in one sheet; Emedgene's web upload takes at "
-                f"most {MAX_WEB_CASES} (batchcase has no limit, so this is only a "
-                "note if you also upload it on the web page)",
-            )
-        )
+    findings += _many_cases(keys)
     return findings
+
+
+def check_family(family: Family, kind, options, has_sex: bool) -> list[Finding]:
+    """The rules one family must satisfy on its own."""
+    if kind is SheetKind.WORKFLOW:
+        findings = _check_workflow(family, options)
+    else:
+        findings = _check_relations(family)
+    findings += _check_parents(family, has_sex)
+    findings += _check_biosamples(family)
+    findings += _check_case_fields(family)
+    findings += _check_proband_fields(family)
+    findings += _check_sample_types(family)
+    return findings
+
+
+def _many_cases(keys) -> list[Finding]:
+    count = keys.nunique()
+    if count <= MAX_WEB_CASES:
+        return []
+    return [
+        warning(
+            "many-cases",
+            f"{count} cases in one sheet; Emedgene's web upload takes at most "
+            f"{MAX_WEB_CASES} (batchcase has no limit, so this is only a note if "
+            "you also upload it on the web page)",
+        )
+    ]
 
 
 def _check_proband_fields(family: Family):
@@ -244,12 +295,9 @@ def _check_sample_types(family: Family):
     ]
 
 
-def _rows_without_family(sheet: Sheet):
-    keys = family_keys(sheet)
+def _rows_without_family(sheet: Sheet, keys):
     findings = []
-    for line, key in keys.items():
-        if key is not None:
-            continue
+    for line in keys.index[keys.isna()]:
         if sheet.kind is SheetKind.BATCH_UPLOAD:
             message = "Family Id is empty; give every row the Family Id of its case"
             column = col.FAMILY_ID

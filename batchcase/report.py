@@ -18,7 +18,7 @@ def summary_line(validation) -> str:
     return (
         f"{sheet.name}: {state}: {_count(len(validation.errors), 'error')}, "
         f"{_count(len(validation.warnings), 'warning')}; "
-        f"{_count(len(validation.families), 'case')}, "
+        f"{_count(validation.case_count, 'case')}, "
         f"{_count(len(sheet.table), 'sample')}"
     )
 
@@ -51,7 +51,7 @@ def validation_json(validation) -> dict:
     return {
         "sheet": str(validation.sheet.path),
         "valid": validation.valid,
-        "cases": len(validation.families),
+        "cases": validation.case_count,
         "errors": len(validation.errors),
         "warnings": len(validation.warnings),
         "findings": [_finding_json(f) for f in validation.findings],

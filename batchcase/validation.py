@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from batchcase import pedigree, schemas
@@ -13,11 +14,12 @@ from batchcase.sheet import Sheet, read_sheet
 
 @dataclass
 class Validation:
-    """A sheet with its families and every finding about it, sorted by line."""
+    """A sheet, every finding about it (sorted by line), and its case count."""
 
     sheet: Sheet
-    families: list[Family]
     findings: list[Finding] = field(default_factory=list)
+    case_count: int = 0
+    options: PedigreeOptions | None = None
 
     @property
     def valid(self) -> bool:
@@ -31,30 +33,33 @@ class Validation:
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if not f.is_error]
 
+    @cached_property
+    def families(self) -> list[Family]:
+        """Every family, built on first use (validation alone never needs them)."""
+        return pedigree.group_families(self.sheet, self.options)
+
 
 def validate_sheet(
     path, encoding: str = "utf-8", options: PedigreeOptions | None = None
 ) -> Validation:
     """Read and validate a sheet; raise SheetError only if it cannot be read."""
     sheet = read_sheet(Path(path), encoding)
-    families = pedigree.group_families(sheet, options)
+    keys = pedigree.family_keys(sheet)
 
     findings = list(sheet.findings)
     findings += schemas.check_columns(sheet)
     findings += schemas.check_rows(sheet)
-    findings += pedigree.check_pedigrees(sheet, families, options)
+    findings += pedigree.check_pedigrees(sheet, options, keys)
 
-    findings = _with_families(findings, families)
+    findings = _with_families(findings, sheet, keys)
     findings.sort(key=sort_key)
-    return Validation(sheet, families, findings)
+    return Validation(sheet, findings, int(keys.nunique()), options)
 
 
-def _with_families(findings, families):
+def _with_families(findings, sheet, keys):
     """Name the case each row finding belongs to, for reports grouped by case."""
-    family_of = {m.line: f.family_id for f in families for m in f.members}
+    lines = {f.line for f in findings if f.family is None and f.line in keys.index}
+    names = pedigree.family_names(sheet, keys, lines)
     return [
-        f
-        if f.family or f.line not in family_of
-        else replace(f, family=family_of[f.line])
-        for f in findings
+        replace(f, family=names[f.line]) if f.line in names else f for f in findings
     ]

@@ -1,0 +1,181 @@
+"""A vectorised screen for the pedigree rules: which families might break one.
+
+Building 33,000 Family objects to check rules most of them pass takes
+seconds; a handful of table operations finds the few that need a look. The
+screen may flag a family that turns out fine (pedigree.py then reports
+nothing), but it must never pass a family that breaks a rule:
+tests/test_pedigree_screen.py checks that on many sheets by comparing with
+checking every family.
+"""
+
+from __future__ import annotations
+
+from batchcase import columns as col
+from batchcase.pedigree import (
+    FATHER,
+    MOTHER,
+    PROBAND,
+    RELATIONS,
+    PedigreeOptions,
+)
+from batchcase.sheet import Sheet, SheetKind
+
+_SEX = {
+    "m": "Male",
+    "male": "Male",
+    "f": "Female",
+    "female": "Female",
+    "u": "Unknown",
+    "unknown": "Unknown",
+    "": "Unknown",
+}
+
+
+def suspicious_keys(sheet: Sheet, keys, options: PedigreeOptions) -> set:
+    """The family keys that could break a pedigree rule."""
+    rows = _rows(sheet, keys)
+    bad = set(rows.loc[_bad_rows(rows), "key"].dropna())
+    bad |= _bad_counts(rows, sheet.kind, options)
+    bad |= _duplicate_biosamples(rows)
+    bad |= _differing_case_fields(sheet, rows)
+    bad |= _mixed_sample_types(sheet, rows)
+    bad |= _family_id_clashes(sheet, rows)
+    bad.discard(None)
+    return bad
+
+
+def _column(table, name):
+    import pandas as pd
+
+    if name in table.columns:
+        return table[name]
+    return pd.Series("", index=table.index, dtype=object)
+
+
+def _rows(sheet: Sheet, keys):
+    """One narrow frame: key, role, sex, workflow and the proband's fields."""
+    import pandas as pd
+
+    table = sheet.table
+    relation = _column(table, col.RELATION)
+    workflow = _column(table, col.ANALYSIS_WORKFLOW)
+    if sheet.kind is SheetKind.WORKFLOW:
+        role = relation.where(relation.ne(PROBAND), "").where(workflow.eq(""), PROBAND)
+    else:
+        role = relation.where(relation.ne(""), PROBAND)
+
+    sex_name = col.SEX if col.SEX in table.columns else col.GENDER
+    sex = _column(table, sex_name).str.lower().map(_SEX)
+    unfilled = _column(table, col.FILES_NAMES).eq("")
+    unfilled &= _column(table, col.SAMPLE_TYPE).eq("")
+    if col.CASE_TYPE in table.columns:
+        unfilled |= table[col.CASE_TYPE].eq("")
+    return pd.DataFrame(
+        {
+            "key": keys,
+            "role": role,
+            "relation": relation,
+            "sex": sex,
+            "workflow": workflow,
+            "biosample": _column(table, col.BIOSAMPLE_NAME),
+            "unfilled": unfilled,  # no Case Type, or neither files nor type
+        },
+        index=table.index,
+    )
+
+
+def _bad_rows(rows):
+    """Rows that break a rule on their own: a role, a parent's sex."""
+    bad = ~rows["role"].isin(RELATIONS)
+    bad |= rows["role"].eq(MOTHER) & rows["sex"].ne("Female")
+    bad |= rows["role"].eq(FATHER) & rows["sex"].ne("Male")
+    named = rows["workflow"].ne("")
+    bad |= named & ~rows["relation"].isin(("", PROBAND))
+    bad |= rows["role"].eq(PROBAND) & rows["unfilled"]
+    return bad
+
+
+def _bad_counts(rows, kind, options) -> set:
+    """Families without exactly one proband, or with a workflow that misfits."""
+    frame = rows.assign(
+        proband=rows["role"].eq(PROBAND),
+        mother=rows["role"].eq(MOTHER),
+        father=rows["role"].eq(FATHER),
+        named=rows["workflow"].ne(""),
+        size=1,
+    )
+    counts = frame.groupby("key", sort=False)[
+        ["proband", "mother", "father", "named", "size"]
+    ].sum()
+    bad = (counts["proband"] != 1) | (counts["mother"] > 1) | (counts["father"] > 1)
+    if kind is SheetKind.WORKFLOW:
+        bad |= counts["named"] != 1
+        bad |= ~counts["size"].isin(options.sizes)
+        trio = counts["size"] == 3
+        bad |= trio & ((counts["mother"] != 1) | (counts["father"] != 1))
+        bad |= _misnamed_workflows(rows, counts["size"], options)
+    return set(counts.index[bad])
+
+
+def _misnamed_workflows(rows, sizes, options):
+    named = rows[rows["workflow"].ne("")]
+    expected = options.workflow_name + "_" + named["key"].map(sizes).astype(str)
+    wrong = named["key"][named["workflow"].ne(expected)]
+    return sizes.index.isin(wrong.tolist())
+
+
+def _duplicate_biosamples(rows) -> set:
+    names = rows["biosample"]
+    folded = names.str.casefold()
+    pairs = rows.assign(folded=folded)[names.ne("")]
+    return set(pairs.loc[pairs.duplicated(["key", "folded"]), "key"])
+
+
+def _differing_case_fields(sheet: Sheet, rows) -> set:
+    """Relatives whose case-level field differs from their proband's."""
+    probands = rows["role"].eq(PROBAND)
+    bad = set()
+    for name in col.CASE_LEVEL_FIELDS:
+        if name not in sheet.table.columns:
+            continue
+        values = sheet.table[name]
+        relatives = ~probands & values.ne("")
+        if not relatives.any():
+            continue
+        first = values[probands].groupby(rows["key"][probands], sort=False).first()
+        theirs = rows["key"][relatives].map(first)
+        bad |= set(rows["key"][relatives][values[relatives].ne(theirs)])
+    return bad
+
+
+def _mixed_sample_types(sheet: Sheet, rows) -> set:
+    """Families with both FASTQ and VCF members (only when the sheet has both)."""
+    files = _column(sheet.table, col.FILES_NAMES).str.lower()
+    stated = _column(sheet.table, col.SAMPLE_TYPE).str.lower()
+    vcf = files.str.contains(r"\.g?vcf(?:\.gz)?\b", regex=True) | stated.eq("vcf")
+    if not vcf.any():
+        return set()
+    fastq = files.str.contains(r"\.(?:fastq|fq)\.gz|\.bam|\.cram|^auto$|^existing$")
+    fastq |= stated.eq("fastq")
+    both = vcf.groupby(rows["key"]).any() & fastq.groupby(rows["key"]).any()
+    return set(both.index[both])
+
+
+def _family_id_clashes(sheet: Sheet, rows) -> set:
+    """Workflow sheet: a group with two Family Ids, a Family Id on two groups."""
+    if sheet.kind is not SheetKind.WORKFLOW or col.FAMILY_ID not in sheet.table:
+        return set()
+    import numpy as np
+
+    given = sheet.table[col.FAMILY_ID]
+    keys = rows["key"].fillna("")
+    fallback = np.where(
+        keys.str.startswith("group:"), keys.str.slice(6), rows["biosample"]
+    )
+    named = given.where(given.ne(""), fallback)  # as pedigree names the family
+    pairs = rows[["key"]].assign(given=given, named=named).dropna()
+    split = pairs.drop_duplicates(["key", "given"])
+    split = split["key"][split.duplicated("key", keep=False)]
+    shared = pairs.drop_duplicates(["key", "named"])
+    shared = shared["key"][shared.duplicated("named", keep=False)]
+    return set(split) | set(shared)
