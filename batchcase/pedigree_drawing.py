@@ -58,7 +58,7 @@ class Symbol:
         """The proband's arrow from below left: its shaft and its head's points."""
         reach = SIZE * 0.4 + 2  # just off the corner of a square or circle
         tip_x, tip_y = self.x - reach, self.y + reach
-        shaft = (tip_x - 18, tip_y + 18, tip_x - 4, tip_y + 4)
+        shaft = (tip_x - 15, tip_y + 15, tip_x - 4, tip_y + 4)
         head = f"{tip_x},{tip_y} {tip_x - 9},{tip_y + 3} {tip_x - 3},{tip_y + 9}"
         return shaft, head
 
