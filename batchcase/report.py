@@ -178,7 +178,7 @@ def _summary(plan, generated: datetime) -> dict:
     return {
         "sheet": validation.sheet.name,
         "path": str(validation.sheet.path),
-        "date": generated.strftime("%Y-%m-%d %H:%M UTC"),
+        "date": generated.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "valid": validation.valid,
         "line": summary_line(validation),
         "cases": len(plan.cases),

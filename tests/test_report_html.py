@@ -147,7 +147,8 @@ def test_summary_names_sheet_date_and_counts():
 
     assert "Dry-run plan: parent_sex_and_missing_member.csv NOT valid" in text
     assert "Planned 2026-12-04 09:30 UTC" in text
-    assert "Cases 2 Samples 6 Errors 4 Warnings 0" in text
+    assert "Cases 2 of 3 pedigrees; 1 without a proband Samples 6" in text
+    assert "Errors 4 Warnings 0" in text
     assert "Upload the FASTQs" not in text
 
 
