@@ -187,16 +187,17 @@ def validate(sheet, fmt, encoding, options):
     type=click.Path(file_okay=False),
     default="plan-report",
     show_default=True,
-    help="Folder for cases/<Family Id>.json, report.md and report.json.",
+    help="Folder for cases/<Family Id>.json, report.html, report.md, report.json.",
 )
 @sheet_options
 def plan(sheet, out_dir, encoding, options):
     """Dry-run SHEET: write every case body that `submit` would post.
 
     Nothing is sent anywhere. The folder gets cases/<Family Id>.json (the
-    exact body of each case), report.md for people and report.json for
-    scripts. Exits 1 when the sheet has errors (the files are still written,
-    so you can see what is wrong).
+    exact body of each case), report.html to open in a browser (pedigree
+    drawings, findings, every case), report.md to paste into a pull
+    request, and report.json for scripts. Exits 1 when the sheet has
+    errors (the files are still written, so you can see what is wrong).
     """
     from batchcase import report
     from batchcase.plan import build_plan, write_plan

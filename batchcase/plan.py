@@ -49,7 +49,7 @@ def build_plan(
 
 
 def write_plan(plan: Plan, out_dir) -> list[Path]:
-    """Write cases/<Family Id>.json, report.json and report.md under out_dir."""
+    """Write cases/<Family Id>.json, report.json, report.md and report.html."""
     out_dir = Path(out_dir)
     written = []
     for case, name in zip(plan.cases, case_file_names(plan.cases), strict=True):
@@ -59,6 +59,7 @@ def write_plan(plan: Plan, out_dir) -> list[Path]:
     data = json.dumps(report.plan_json(plan), indent=2, ensure_ascii=False) + "\n"
     written.append(atomic.write_text(out_dir / "report.json", data))
     written.append(atomic.write_text(out_dir / "report.md", report.plan_markdown(plan)))
+    written.append(atomic.write_text(out_dir / "report.html", report.plan_html(plan)))
     return written
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from batchcase.findings import Finding
 
@@ -113,69 +117,198 @@ def plan_json(plan) -> dict:
     return data
 
 
+_MD_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "`": "'"}
+_MD_ESCAPES |= {c: "\\" + c for c in "\\*[]~"}
+_MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
 def md_cell(value) -> str:
-    """A sheet value made inert inside a Markdown table cell."""
+    """A sheet value made inert in Markdown: no HTML, links, emphasis or cells."""
     text = "" if value is None else str(value)
-    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
-        text = text.replace(raw, safe)
-    return text.replace("`", "'").replace("\n", " ")
+    text = "".join(_MD_ESCAPES.get(char, char) for char in text)
+    text = _MD_UNDERSCORE.sub(r"\\_", text)  # LAB_01 stays; _emphasis_ does not
+    return " ".join(text.splitlines())
 
 
-def plan_markdown(plan) -> str:
-    """report.md: summary, findings, and each case's members, short enough for a PR."""
+def plan_markdown(plan, generated: datetime | None = None) -> str:
+    """report.md: summary, findings, each case's pedigree as a table; PR-sized."""
+    template = _environment("markdown").get_template("report.md.j2")
+    return template.render(_report_context(plan, generated))
+
+
+def plan_html(plan, generated: datetime | None = None) -> str:
+    """report.html: one self-contained page, pedigrees drawn, values escaped."""
+    template = _environment("html").get_template("report.html.j2")
+    return template.render(_report_context(plan, generated))
+
+
+@functools.cache
+def _environment(kind: str):
+    """The Jinja environment of a report kind; every value is escaped for it."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    loader = PackageLoader("batchcase", "templates")
+    options = {"trim_blocks": True, "lstrip_blocks": True, "undefined": StrictUndefined}
+    if kind == "markdown":
+        return Environment(loader=loader, autoescape=False, finalize=md_cell, **options)
+    return Environment(loader=loader, autoescape=True, **options)
+
+
+def _report_context(plan, generated: datetime | None) -> dict:
+    """What both reports show: the summary, the findings and one view per case."""
+    from batchcase.plan import case_file_names
+
     validation = plan.validation
-    lines = [f"# batchcase plan: {md_cell(validation.sheet.name)}", ""]
-    lines += [summary_line(validation), ""]
-    lines += _findings_table(validation)
-    for case in plan.cases:
-        lines += _case_markdown(case, plan)
-    return "\n".join(lines) + "\n"
-
-
-def _findings_table(validation) -> list[str]:
-    if not validation.findings:
-        return ["No findings.", ""]
-    rows = [
-        "## Findings",
-        "",
-        "| | line | column | value | message |",
-        "|---|---|---|---|---|",
+    generated = generated or datetime.now(UTC)
+    names = case_file_names(plan.cases)
+    cases = [
+        case_view(n, case, name, plan)
+        for n, (case, name) in enumerate(zip(plan.cases, names, strict=True), 1)
     ]
-    for f in validation.findings:
-        mark = "error" if f.is_error else "warning"
-        rows.append(
-            f"| {mark} | {f.line or ''} | {md_cell(f.column)} | {md_cell(f.value)} "
-            f"| {md_cell(f.message)} |"
-        )
-    return rows + [""]
+    anchors = {case["family_id"]: case["anchor"] for case in cases}
+    return {
+        "summary": _summary(plan, generated),
+        "findings": [_finding_view(f, anchors) for f in validation.findings],
+        "cases": cases,
+    }
 
 
-def _case_markdown(case, plan) -> list[str]:
+def _summary(plan, generated: datetime) -> dict:
+    validation = plan.validation
+    return {
+        "sheet": validation.sheet.name,
+        "path": str(validation.sheet.path),
+        "date": generated.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "valid": validation.valid,
+        "line": summary_line(validation),
+        "cases": len(plan.cases),
+        "families": len(validation.families),
+        "samples": len(validation.sheet.table),
+        "errors": len(validation.errors),
+        "warnings": len(validation.warnings),
+        "upload_command": getattr(plan, "upload_command", None),
+    }
+
+
+def _finding_view(finding: Finding, anchors: dict) -> dict:
+    return {
+        "severity": str(finding.severity),
+        "line": finding.line,
+        "column": finding.column,
+        "value": finding.value,
+        "rule": finding.rule,
+        "message": finding.message,
+        "family": finding.family,
+        "anchor": anchors.get(finding.family),
+    }
+
+
+# -------------------------------------------------------------- case views
+
+
+def case_view(number: int, case, file_name: str, plan) -> dict:
+    """One case as both reports show it: fields, members, pedigree, findings."""
+    from batchcase.pedigree_drawing import pedigree_svg
+
     test = case.body.get("test_data", {})
-    state = " (has errors)" if case.family_id in plan.families_with_errors() else ""
-    if case.existing_case_id:
-        state = f" (already created: {md_cell(case.existing_case_id)}; skipped)"
-    lines = [
-        f"## Case {md_cell(case.family_id)}{state}",
-        "",
-        f"{md_cell(test.get('type'))}, {md_cell(test.get('sample_type'))}; "
-        f"lines {', '.join(str(n) for n in case.lines)}",
-        "",
-        "| member | biosample | sex | affected | phenotypes |",
-        "|---|---|---|---|---|",
+    patients = test.get("patients", {})
+    findings = [f for f in plan.findings if f.family == case.family_id]
+    lines_of = _lines_by_biosample(plan, case.family_id)
+    members = [
+        member_view(patient, test.get("samples", []), lines_of)
+        for patient in _patients(patients)
     ]
-    for patient in _patients(test.get("patients", {})):
-        name = patient.get("fastq_sample") or patient.get("pending_sample_name")
-        phenotypes = "; ".join(
-            p.get("name") or p.get("id", "").rsplit("_", 1)[-1]
-            for p in patient.get("phenotypes", [])
-        )
-        lines.append(
-            f"| {md_cell(patient.get('relationship'))} | {md_cell(name)} "
-            f"| {md_cell(patient.get('gender'))} "
-            f"| {'no' if patient.get('healthy') else 'yes'} | {md_cell(phenotypes)} |"
-        )
-    return lines + [""]
+    return {
+        "anchor": f"case-{number}",
+        "family_id": case.family_id,
+        "file": f"cases/{file_name}",
+        "lines": case.lines,
+        "has_errors": any(f.is_error for f in findings),
+        "findings": [_finding_view(f, {}) for f in findings],
+        "existing_case_id": case.existing_case_id,
+        "needs_lookup": case.needs_lookup,
+        "fields": case_fields(test),
+        "members": members,
+        "svg": pedigree_svg(patients, findings, lines_of, case.family_id),
+        "body": json.dumps(case.body, indent=2, ensure_ascii=False),
+    }
+
+
+def case_fields(test: dict) -> list[tuple[str, str]]:
+    """The case-level fields a reviewer checks, then the custom columns."""
+    genes = test.get("gene_list", {})
+    gene_list = "all genes" if genes.get("type") == "all" else f"list {genes.get('id')}"
+    fields = [
+        ("Case type", test.get("type")),
+        ("Sample type", test.get("sample_type")),
+        ("Gene list", gene_list),
+        ("Preset", test.get("selected_preset_set")),
+        ("Labels", ", ".join(str(label) for label in test.get("labels", []))),
+        ("Due date", test.get("due_date")),
+        ("Clinical notes", test.get("notes")),
+    ]
+    fields += [(name, value) for name, value in test.get("extra_data", {}).items()]
+    return [(name, "" if value is None else str(value)) for name, value in fields]
+
+
+def member_view(patient: dict, samples: list[dict], lines_of: dict) -> dict:
+    """One member: who it is, its biosample, files and phenotypes."""
+    name = patient.get("fastq_sample") or patient.get("pending_sample_name") or ""
+    sex = str(patient.get("gender", "Unknown"))
+    affected = not patient.get("healthy", False)
+    proband = patient.get("relationship") == "Test Subject"
+    return {
+        "relationship": "Proband" if proband else patient.get("relationship"),
+        "symbol": _MD_SYMBOLS[sex.casefold(), affected] + ("↗" if proband else ""),
+        "biosample": name,
+        "pending": not patient.get("fastq_sample"),
+        "sex": sex,
+        "affected": affected,
+        "date_of_birth": patient.get("date_of_birth", ""),
+        "phenotypes": [_phenotype_text(p) for p in patient.get("phenotypes", [])],
+        "files": _files_of(name, samples),
+        "lines": lines_of.get(name, []),
+    }
+
+
+_MD_SYMBOLS = {
+    ("male", True): "■",
+    ("male", False): "□",
+    ("female", True): "●",
+    ("female", False): "○",
+    ("unknown", True): "◆",
+    ("unknown", False): "◇",
+}
+
+
+def _phenotype_text(entry: dict) -> str:
+    """`HP:0001250` for an id entry, the name for a named one."""
+    if entry.get("id"):
+        return "HP:" + str(entry["id"]).rsplit("_", 1)[-1]
+    return str(entry.get("name", ""))
+
+
+def _files_of(biosample: str, samples: list[dict]) -> list[str]:
+    """The file names a member's sample sends, or the existing sample it reuses."""
+    for sample in samples:
+        if sample.get("fastq") != biosample:
+            continue
+        if "sampleFiles" not in sample:
+            return [f"existing sample {sample.get('id')}"]
+        files = [str(entry.get("filename")) for entry in sample["sampleFiles"]]
+        if sample.get("bam_location"):
+            files.append(str(sample["bam_location"]).rsplit("/", 1)[-1])
+        return files
+    return []
+
+
+def _lines_by_biosample(plan, family_id: str) -> dict[str, list[int]]:
+    lines: dict[str, list[int]] = defaultdict(list)
+    for family in plan.validation.families:
+        if family.family_id == family_id:
+            for member in family.members:
+                lines[member.biosample].append(member.line)
+    return lines
 
 
 def _patients(patients: dict) -> list[dict]:
