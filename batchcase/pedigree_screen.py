@@ -44,6 +44,13 @@ def suspicious_keys(sheet: Sheet, keys, options: PedigreeOptions) -> set:
     return bad
 
 
+def by_distinct(series, function):
+    """`function` applied once per distinct value of a column."""
+    import pandas as pd
+
+    return series.map({v: function(v) for v in pd.unique(series)})
+
+
 def _column(table, name):
     import pandas as pd
 
@@ -65,7 +72,7 @@ def _rows(sheet: Sheet, keys):
         role = relation.where(relation.ne(""), PROBAND)
 
     sex_name = col.SEX if col.SEX in table.columns else col.GENDER
-    sex = _column(table, sex_name).str.lower().map(_SEX)
+    sex = by_distinct(_column(table, sex_name), lambda v: _SEX.get(v.lower()))
     unfilled = _column(table, col.FILES_NAMES).eq("")
     unfilled &= _column(table, col.SAMPLE_TYPE).eq("")
     if col.CASE_TYPE in table.columns:
@@ -126,7 +133,7 @@ def _misnamed_workflows(rows, sizes, options):
 
 def _duplicate_biosamples(rows) -> set:
     names = rows["biosample"]
-    folded = names.str.casefold()
+    folded = list(map(str.casefold, names.tolist()))
     pairs = rows.assign(folded=folded)[names.ne("")]
     return set(pairs.loc[pairs.duplicated(["key", "folded"]), "key"])
 
@@ -150,11 +157,20 @@ def _differing_case_fields(sheet: Sheet, rows) -> set:
 
 def _mixed_sample_types(sheet: Sheet, rows) -> set:
     """Families with both FASTQ and VCF members (only when the sheet has both)."""
-    files = _column(sheet.table, col.FILES_NAMES).str.lower()
-    stated = _column(sheet.table, col.SAMPLE_TYPE).str.lower()
+    files = _column(sheet.table, col.FILES_NAMES)
+    stated = _column(sheet.table, col.SAMPLE_TYPE)
+    text = "\n".join(files.tolist() + stated.tolist()).lower()
+    if "vcf" not in text or (
+        "fastq" not in text
+        and "fq" not in text
+        and "am" not in text
+        and "auto" not in text
+        and "existing" not in text
+    ):
+        return set()  # one kind in the whole sheet: nothing can be mixed
+
+    files, stated = files.str.lower(), stated.str.lower()
     vcf = files.str.contains(r"\.g?vcf(?:\.gz)?\b", regex=True) | stated.eq("vcf")
-    if not vcf.any():
-        return set()
     fastq = files.str.contains(r"\.(?:fastq|fq)\.gz|\.bam|\.cram|^auto$|^existing$")
     fastq |= stated.eq("fastq")
     both = vcf.groupby(rows["key"]).any() & fastq.groupby(rows["key"]).any()

@@ -185,9 +185,27 @@ def _column(table, name):
     return pd.Series("", index=table.index, dtype=object)
 
 
+def _one_kind_of_file(text: str) -> bool:
+    """Every listed file is FASTQ, or every one is VCF (plain paths only)."""
+    paths = [p for p in text.replace("\n", ";").split(";") if p]
+    return all(p.endswith(FASTQ_ENDINGS) for p in paths) or all(
+        p.endswith(VCF_ENDINGS) for p in paths
+    )
+
+
 def _at_most(series, limit: int):
-    lengths = series.str.len()
-    return True if lengths.max() <= limit else lengths <= limit
+    if max(map(len, series.tolist()), default=0) <= limit:
+        return True
+    return series.str.len() <= limit
+
+
+@functools.cache
+def spellings(word: str) -> frozenset:
+    """Every upper/lower-case spelling of `word`, for a case-blind `isin`."""
+    import itertools
+
+    pairs = [(c.lower(), c.upper()) for c in word]
+    return frozenset("".join(p) for p in itertools.product(*pairs))
 
 
 def _few_items(series):
@@ -394,20 +412,23 @@ def _date_rules(name) -> list[Rule]:
 
 def _files_rules() -> list[Rule]:
     def kinds_ok(s, t):
+        text = _joined(s)
+        if text is not None and _one_kind_of_file(text.lower()):
+            return True
         return matching(s, FILES_CELL, re.IGNORECASE)
 
     def files(t):
         return _column(t, col.FILES_NAMES)
 
     def storage_given(s, t):
-        needs = files(t).ne("") & files(t).str.lower().ne("existing")
+        needs = files(t).ne("") & ~files(t).isin(spellings("existing"))
         return ~needs | s.ne("")
 
     def biosample_given(s, t):
         return files(t).eq("") | s.ne("")
 
     def project_given(s, t):
-        return files(t).str.lower().ne("auto") | s.ne("")
+        return ~files(t).isin(spellings("auto")) | s.ne("")
 
     def viz_ok(s, t):
         return matching(s, list_of(VIZ_ITEM), re.IGNORECASE)
@@ -639,7 +660,7 @@ def check_rows(sheet: Sheet) -> list[Finding]:
 
     schema = pa.DataFrameSchema(
         {
-            name: pa.Column(checks=found, required=False)
+            name: pa.Column(checks=found, required=False, nullable=True)
             for name, found in checks.items()
         }
     )

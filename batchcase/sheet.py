@@ -9,6 +9,7 @@ to tolerate. It never guesses a type: `007` stays `007`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass, field
@@ -60,14 +61,22 @@ def read_sheet(path, encoding: str = "utf-8") -> Sheet:
         raise SheetError(f"cannot read {path}: {exc.strerror or exc}") from None
 
     text = decode(data, path.name, encoding)
-    if not text.strip():
+    if not text or text.isspace():
         raise SheetError(f"{path.name} is empty: it needs a header row and samples")
-    return parse_sheet(text, path)
+
+    # UTF-8 without CRs can go to the C parser as bytes, skipping a text copy.
+    plain = text.replace("\ufeff", "", 1) is text and b"\r" not in data
+    utf8 = data.removeprefix(codecs.BOM_UTF8) if _is_utf8(encoding) and plain else None
+    return parse_sheet(text, path, utf8)
+
+
+def _is_utf8(encoding: str) -> bool:
+    return encoding.replace("-", "").replace("_", "").lower() in ("utf8", "utf8sig")
 
 
 def decode(data: bytes, name: str, encoding: str = "utf-8") -> str:
     """Bytes to text with `\\n` line ends, or a SheetError naming the bad byte."""
-    if encoding.replace("-", "").lower() in ("utf8", "utf8sig"):
+    if _is_utf8(encoding):
         encoding = "utf-8-sig"
     try:
         text = data.decode(encoding)
@@ -93,8 +102,8 @@ def _not_utf8_message(data: bytes, exc: UnicodeDecodeError, name: str) -> str:
     )
 
 
-def parse_sheet(text: str, path: Path) -> Sheet:
-    """Parse decoded text; see read_sheet."""
+def parse_sheet(text: str, path: Path, utf8: bytes | None = None) -> Sheet:
+    """Parse decoded text; see read_sheet. `utf8`: the same text as bytes."""
     findings: list[Finding] = []
     header_line, cells, saw_data, offset = _find_header(text, path.name)
     header = _clean_header(cells, header_line, findings)
@@ -110,7 +119,8 @@ def parse_sheet(text: str, path: Path) -> Sheet:
         )
 
     data = text[offset:]
-    raw = _raw_rows(data, header_line + 1, path.name)
+    data_bytes = utf8[len(text[:offset].encode()) :] if utf8 is not None else None
+    raw = _raw_rows(data, header_line + 1, path.name, data_bytes)
     table = _fit_width(raw, header, findings)
     _strip_cells(table, data, findings)
     table = _drop_blank_rows(table, findings)
@@ -187,7 +197,7 @@ def _find_header(text, name):
     )
 
 
-def _raw_rows(data: str, first_line: int, name: str):
+def _raw_rows(data: str, first_line: int, name: str, data_bytes=None):
     """The data rows as a frame of text, index = file line, columns 0..n-1.
 
     The C parser reads a well-formed sheet fast; a ragged one, or one whose
@@ -196,11 +206,12 @@ def _raw_rows(data: str, first_line: int, name: str):
     """
     import pandas as pd
 
-    if not data.strip():
+    if not data or data.isspace():
         return pd.DataFrame(index=pd.RangeIndex(first_line, first_line, name="line"))
+    source = io.BytesIO(data_bytes) if data_bytes is not None else io.StringIO(data)
     try:
         raw = pd.read_csv(
-            io.StringIO(data),
+            source,
             header=None,
             dtype=object,
             na_filter=False,
@@ -368,6 +379,8 @@ def _drop_blank_rows(table, findings):
 
 def _strip_cells(table, text, findings):
     """Strip spaces around cells in place, one warning per changed cell."""
+    if " " not in text and "\t" not in text:
+        return  # one fast scan settles the usual case
     edges = text[:1] + text.rstrip("\n")[-1:]
     if " " not in edges and not any(mark in text for mark in _SPACE_MARKS):
         return
