@@ -109,7 +109,9 @@ class _WaitRetryAfter(wait_base):
     def __init__(self, policy: RetryPolicy):
         self.cap = policy.max_retry_after
         self.backoff = wait_exponential_jitter(
-            initial=policy.initial_wait, max=policy.max_wait
+            multiplier=policy.initial_wait,
+            max=policy.max_wait,
+            jitter=policy.initial_wait,
         )
 
     def __call__(self, retry_state) -> float:

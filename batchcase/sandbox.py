@@ -82,7 +82,7 @@ class Sandbox:
         self._tokens = {token: None for token in tokens}
         self._cases: dict[str, dict] = {}
         self._counts: dict[str, int] = {}
-        self.requests: list[tuple[str, str]] = []
+        self.requests: list[tuple[str, str]] = []  # (method, path?query)
         self.tree = _basespace_tree()
         self._server = None
         self._thread = None
@@ -207,7 +207,7 @@ def _handler(sandbox: Sandbox):
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             with sandbox._lock:
-                sandbox.requests.append((method, path))
+                sandbox.requests.append((method, self.path))
             try:
                 body = json.loads(raw) if raw else None
             except ValueError:
