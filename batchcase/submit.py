@@ -65,6 +65,10 @@ class SubmissionResult:
         """Family → case id, for every family with a case."""
         return {f: r.case_id for f, r in self.families.items() if r.case_id}
 
+    def errors(self) -> dict[str, str]:
+        """Family → why it has no case, for every family without one."""
+        return {f: r.error for f, r in self.families.items() if r.error}
+
 
 def submit_batch(
     cases: list[PlannedCase],
@@ -95,6 +99,17 @@ def submit_batch(
     return SubmissionResult({c.family_id: run.results[c.family_id] for c in cases})
 
 
+def existing_case_ids(cases, state) -> dict[str, str]:
+    """Family → case id for the families that have a case (sheet or record)."""
+    recorded = state.case_ids()
+    found = {}
+    for case in cases:
+        case_id = case.existing_case_id or recorded.get(case.family_id)
+        if case_id:
+            found[case.family_id] = case_id
+    return found
+
+
 def _check_same_host(state, host: str, record_path) -> None:
     if state.case_ids() and state.host and state.host != host:
         raise SubmissionError(
@@ -122,10 +137,10 @@ class _Submission:
 
     def skip_done(self, cases, state) -> list[PlannedCase]:
         """Finish the families that have a case already; return the others."""
-        recorded = state.case_ids()
+        done = existing_case_ids(cases, state)
         todo = []
         for case in cases:
-            case_id = case.existing_case_id or recorded.get(case.family_id)
+            case_id = done.get(case.family_id)
             if case_id:
                 self.finish(FamilyResult(case.family_id, "skipped", case_id))
             else:
@@ -316,33 +331,35 @@ def results_path_for(sheet) -> Path:
     return sheet.with_name(f"{sheet.stem}.results.csv")
 
 
-def proband_case_ids(cases, result: SubmissionResult, table) -> dict[int, str]:
-    """File line of each proband row → its family's case id."""
+def by_proband_line(cases, by_family: dict[str, str], table) -> dict[int, str]:
+    """Spread family → value (case id, error) onto the file lines of probands."""
     names = table[col.BIOSAMPLE_NAME]
     by_line = {}
     for case in cases:
-        case_id = result.case_ids().get(case.family_id)
         lines = [n for n in case.lines if names.get(n) == case.proband]
-        if case_id and lines:
-            by_line[lines[0]] = case_id
+        if case.family_id in by_family and lines:
+            by_line[lines[0]] = by_family[case.family_id]
     return by_line
 
 
-def write_results_csv(sheet_path, columns, table, case_ids_by_line, out=None) -> Path:
-    """Write the sheet's rows behind a first `Case Id` column, atomically.
+def write_results_csv(
+    sheet_path, columns, table, by_line, out=None, heading=col.CASE_ID
+) -> Path:
+    """Write the sheet's rows behind a first column (`Case Id`), atomically.
 
     A `Case Id` column the sheet already has moves to the front; a row with
-    no new case id keeps its old one.
+    no new value keeps its old case id. With `heading="Errors"` it is the
+    file Emedgene's tool writes for a refused batch.
     """
     out = Path(out) if out else results_path_for(sheet_path)
     kept = [name for name in columns if name != col.CASE_ID]
     old = table[col.CASE_ID] if col.CASE_ID in columns else None
 
-    rows = [["[Data]"] + [""] * (len(columns) - 1), [col.CASE_ID, *kept]]
+    rows = [["[Data]"] + [""] * (len(columns) - 1), [heading, *kept]]
     cells_by_line = zip(table.index, table[kept].itertuples(index=False), strict=True)
     for line, cells in cells_by_line:
         previous = old[line] if old is not None else ""
-        rows.append([case_ids_by_line.get(int(line)) or previous, *cells])
+        rows.append([by_line.get(int(line)) or previous, *cells])
     _write_atomically(out, rows)
     return out
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from batchcase.client import Credentials, EmedgeneClient, RetryPolicy
 from batchcase.mapper import PlannedCase
-from batchcase.submit import proband_case_ids, submit_batch, write_results_csv
+from batchcase.submit import by_proband_line, submit_batch, write_results_csv
 
 
 def main(cases_path, record, host, jobs="4", timeout="5", results=None):
@@ -46,7 +46,7 @@ def write_proband_results(cases, result, path):
         index=pd.Index(lines, name="line"),
         dtype=object,
     )
-    by_line = proband_case_ids(cases, result, table)
+    by_line = by_proband_line(cases, result.case_ids(), table)
     write_results_csv(path, list(table.columns), table, by_line, out=path)
 
 
