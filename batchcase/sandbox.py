@@ -81,6 +81,7 @@ class Sandbox:
         self._lock = threading.Lock()
         self._tokens = {token: None for token in tokens}
         self._cases: dict[str, dict] = {}
+        self._holders: dict[str, list[str]] = {}  # sample name → case names
         self._counts: dict[str, int] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path?query)
         self.tree = _basespace_tree()
@@ -160,22 +161,30 @@ class Sandbox:
             return True
 
     def _create(self, body: dict) -> str:
+        samples = (body.get("test_data") or {}).get("samples") or []
         with self._lock:
             name = f"EMG{100000001 + len(self._cases):09d}"
             self._cases[name] = {"name": name, "status": "In progress", "body": body}
+            for sample in samples:
+                self._holders.setdefault(sample.get("fastq"), []).append(name)
         return name
+
+    def _case(self, name: str) -> dict | None:
+        with self._lock:
+            case = self._cases.get(name)
+            return dict(case) if case else None
 
     def _sample_hits(self, name: str) -> list[dict]:
         hits = []
         if name.upper().startswith("EXIST"):
             hits.append({"id": f"smp-{name.lower()}", "name": name, "note": ""})
-        for case in self.cases:
-            samples = case["body"].get("test_data", {}).get("samples", [])
-            if any(sample.get("fastq") == name for sample in samples):
-                sample_id = f"smp-{case['name'].lower()}-{name.lower()}"
-                hits.append(
-                    {"id": sample_id, "name": name, "note": "", "cases": [case["name"]]}
-                )
+        with self._lock:
+            holders = list(self._holders.get(name, []))
+        for case_name in holders:
+            sample_id = f"smp-{case_name.lower()}-{name.lower()}"
+            hits.append(
+                {"id": sample_id, "name": name, "note": "", "cases": [case_name]}
+            )
         return hits
 
 
@@ -191,6 +200,9 @@ def _handler(sandbox: Sandbox):
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle's algorithm
+        # and the client's delayed ACK each answer would wait ~40 ms.
+        disable_nagle_algorithm = True
 
         def log_message(self, format, *args):
             log.debug("sandbox: " + format, *args)
@@ -283,7 +295,7 @@ def _handler(sandbox: Sandbox):
             return self._answer(404, {"message": f"no route GET {path}"})
 
         def _case(self, case_id):
-            case = next((c for c in sandbox.cases if c["name"] == case_id), None)
+            case = sandbox._case(case_id)
             if case is None:
                 return self._answer(404, {"message": f"case {case_id} not found"})
             self._answer(200, {"name": case_id, "status": case["status"]})

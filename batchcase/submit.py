@@ -201,10 +201,9 @@ class _Submission:
         return False
 
     def dry_run(self, case: PlannedCase) -> str | None:
-        """Dry-run one case and note who holds its proband; the refusal, if any."""
+        """Dry-run one case; the server's refusal, if any."""
         try:
             self.client.create_case(case.body, dry_run=True)
-            self.known_cases[case.family_id] = cases_holding(self.client, case.proband)
         except ApiError as exc:
             self.record.write(
                 "failed",
@@ -239,13 +238,21 @@ class _Submission:
         self.finish(FamilyResult(case.family_id, "created", case_id))
 
     def post(self, case: PlannedCase) -> str:
-        """Record the POST, send it, record the case it made."""
-        known = self.known_cases.get(case.family_id, [])
+        """Note who holds the proband, record the POST, send it, record the case.
+
+        The lookup runs while other threads wait on their POSTs, so it costs
+        little time; it lets a later lookup adopt only the case this POST made.
+        """
+        family = case.family_id
+        if family not in self.known_cases:
+            self.known_cases[family] = cases_holding(self.client, case.proband)
+        known = self.known_cases[family]
+
         self.record.write(
-            "post_sent", family=case.family_id, proband=case.proband, known_cases=known
+            "post_sent", family=family, proband=case.proband, known_cases=known
         )
         case_id = self.client.create_case(case.body)
-        self.record.write("created", family=case.family_id, case_id=case_id)
+        self.record.write("created", family=family, case_id=case_id)
         return case_id
 
     def resolve(self, case: PlannedCase) -> None:
