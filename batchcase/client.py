@@ -226,11 +226,20 @@ class EmedgeneClient:
             payload = {"username": creds.username, "password": creds.password}
             path, what = LOGIN_PATH, "username and password"
 
-        response = self._request("POST", path, json=payload, authenticated=False)
-        if response.status_code != 200:
+        try:
+            response = self._request("POST", path, json=payload, authenticated=False)
+        except requests.RequestException as exc:
+            raise _unreachable(self.host, "login", exc) from None
+        if response.status_code in (400, 401, 403):
             raise AuthError(
                 f"Emedgene refused the {what} (HTTP {response.status_code}: "
                 f"{server_message(response)})",
+                status=response.status_code,
+            )
+        if response.status_code != 200:
+            raise ApiError(
+                f"login failed (HTTP {response.status_code}): "
+                f"{server_message(response)}",
                 status=response.status_code,
             )
         self._authorization = _authorization_from(response)
@@ -249,6 +258,8 @@ class EmedgeneClient:
                 self.login()
 
     def _ensure_login(self) -> None:
+        if self._authorization is not None:
+            return
         with self._auth_lock:
             if self._authorization is None:
                 self.login()

@@ -89,13 +89,11 @@ def submit_batch(
 
     with Record(record_path) as record, ThreadPoolExecutor(jobs) as pool:
         run = _Submission(client, record, pool, progress, settle)
-        todo = run.skip_done(cases, state)
-        if todo:
-            client.login()  # once, up front: a wrong password fails one login
-            record.write("started", host=client.host, families=len(todo))
-            todo = run.resolve_pending(todo, state)
-            if run.dry_run_all(todo):
-                run.create_all(todo)
+        try:
+            run.submit(cases, state)
+        except KeyboardInterrupt:
+            run.stopped = "interrupted"  # queued families are not sent
+            raise
     return SubmissionResult({c.family_id: run.results[c.family_id] for c in cases})
 
 
@@ -128,6 +126,16 @@ class _Submission:
         self.known_cases: dict[str, list[str]] = {}
         self.stopped: str | None = None
         self._lock = threading.Lock()
+
+    def submit(self, cases, state) -> None:
+        todo = self.skip_done(cases, state)
+        if not todo:
+            return
+        self.client.login()  # once, up front: a wrong password fails one login
+        self.record.write("started", host=self.client.host, families=len(todo))
+        todo = self.resolve_pending(todo, state)
+        if self.dry_run_all(todo):
+            self.create_all(todo)
 
     def finish(self, result: FamilyResult) -> None:
         with self._lock:
@@ -355,12 +363,13 @@ def write_results_csv(
     """Write the sheet's rows behind a first column (`Case Id`), atomically.
 
     A `Case Id` column the sheet already has moves to the front; a row with
-    no new value keeps its old case id. With `heading="Errors"` it is the
-    file Emedgene's tool writes for a refused batch.
+    no new case id keeps its old one. With `heading="Errors"` it is the file
+    Emedgene's tool writes for a refused batch (a Case Id column stays put).
     """
     out = Path(out) if out else results_path_for(sheet_path)
-    kept = [name for name in columns if name != col.CASE_ID]
-    old = table[col.CASE_ID] if col.CASE_ID in columns else None
+    moving = heading == col.CASE_ID and col.CASE_ID in columns
+    kept = [name for name in columns if not (moving and name == col.CASE_ID)]
+    old = table[col.CASE_ID] if moving else None
 
     rows = [["[Data]"] + [""] * (len(columns) - 1), [heading, *kept]]
     cells_by_line = zip(table.index, table[kept].itertuples(index=False), strict=True)

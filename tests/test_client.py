@@ -266,3 +266,13 @@ def test_sample_search_pages_by_total_when_has_more_is_absent(httpserver):
 
     hits = http_client(httpserver).find_samples("X")
     assert [h["id"] for h in hits] == ["s0", "s1"]
+
+
+def test_a_login_the_server_fails_is_not_called_a_wrong_password(httpserver):
+    httpserver.expect_request(LOGIN).respond_with_json({"message": "oops"}, 500)
+    client = http_client(httpserver, Credentials("lab-user", password=PASSWORD))
+
+    with pytest.raises(ApiError) as caught:
+        client.login()
+    assert type(caught.value) is ApiError
+    assert str(caught.value) == "login failed (HTTP 500): oops"

@@ -214,6 +214,18 @@ def test_the_results_csv_matches_emedgenes_tool(tmp_path, sheet, case_ids):
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
 
 
+def test_an_errors_csv_leaves_an_existing_case_id_column_in_place(tmp_path):
+    source = shutil.copy(DATA / "v15_case_id_column_skips_done_family.csv", tmp_path)
+    read = read_sheet(source)
+
+    out = write_results_csv(source, read.columns, read.table, {4: "no"}, None, "Errors")
+
+    rows = out.read_text().splitlines()
+    assert rows[1].startswith("Errors,Family Id,") and rows[1].endswith(",Case Id")
+    assert rows[2].startswith(",FAM-DONE-15,") and rows[2].endswith(",EMG000000042")
+    assert rows[3].startswith("no,FAM-NEW-15,")
+
+
 def test_case_ids_come_from_the_results_csv_when_there_is_no_record(tmp_path):
     results = DATA / "v15_case_id_column_skips_done_family.results.csv"
     assert created_cases(tmp_path / "none.jsonl", results) == {
