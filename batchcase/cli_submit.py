@@ -230,6 +230,9 @@ def status(sheet, host, record, timeout, api_key_path):
 )
 @click.option("--slow-seconds", default=5.0, help="How late those answers come.")
 @click.option("--drop-after-create", default=0, help="Create, then hang up (N times).")
+@click.option(
+    "--hide-cases", is_flag=True, help="Sample search hits do not name cases."
+)
 @reports_errors
 def sandbox_command(port, password, **faults):
     """Run a local Emedgene stand-in on 127.0.0.1 to try submit safely."""

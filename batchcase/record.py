@@ -15,7 +15,8 @@ Each line is an object with `event` and `time` (ISO 8601, UTC) and:
 
 `stage` is `dry_run`, `create` or `resolve`; `status` on `failed` is the HTTP
 status or null. `known_cases` are the cases that already held the proband's
-sample before the POST, so a later lookup adopts only a case the POST made.
+sample before the POST, so a later lookup adopts only a case the POST made
+(null when the server's sample search did not say).
 `status` events also come from the webhook receiver.
 
 Every line is flushed and fsynced before the caller goes on, so after a crash
@@ -52,7 +53,7 @@ class FamilyRecord:
     state: str
     case_id: str | None = None
     message: str | None = None
-    known_cases: list[str] = field(default_factory=list)
+    known_cases: list[str] | None = field(default_factory=list)
 
     @property
     def pending(self) -> bool:
@@ -89,7 +90,7 @@ class RecordState:
         family.state = kind
         family.message = event.get("message")
         if kind == "post_sent":
-            family.known_cases = list(event.get("known_cases") or [])
+            family.known_cases = event.get("known_cases", [])
         if kind in OUTCOMES:
             family.case_id = event["case_id"]
 

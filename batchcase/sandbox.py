@@ -7,8 +7,9 @@ can misbehave in the ways a real host does (see Faults).
 Sample search (`GET /api/sample/`) answers `{"total", "has_more", "hits"}`.
 A hit is `{"id", "name", "note", "cases"}`: `cases` lists the names of the
 cases created here that hold a sample of that name (empty for the built-in
-`EXIST*` samples). Emedgene's real hit shape for this is not published;
-batchcase reads `cases` (or a single `case_name`) from a hit.
+`EXIST*` samples, which belong to no case). Emedgene's real hit shape is not
+published; batchcase reads `cases` (or a single `case_name`) from a hit, and
+treats a hit with neither as "cannot tell" (see submit.cases_holding).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Faults:
     slow_after_create: int = 0  # create, then answer only after slow_seconds
     slow_seconds: float = 5.0
     drop_after_create: int = 0  # create, then close the connection unanswered
+    hide_cases: bool = False  # sample search hits do not name their cases
 
 
 def _basespace_tree() -> dict[str, list[dict]]:
@@ -177,7 +179,8 @@ class Sandbox:
     def _sample_hits(self, name: str) -> list[dict]:
         hits = []
         if name.upper().startswith("EXIST"):
-            hits.append({"id": f"smp-{name.lower()}", "name": name, "note": ""})
+            hit = {"id": f"smp-{name.lower()}", "name": name, "note": "", "cases": []}
+            hits.append(hit)
         with self._lock:
             holders = list(self._holders.get(name, []))
         for case_name in holders:
@@ -185,6 +188,8 @@ class Sandbox:
             hits.append(
                 {"id": sample_id, "name": name, "note": "", "cases": [case_name]}
             )
+        if self.faults.hide_cases:
+            hits = [{k: v for k, v in hit.items() if k != "cases"} for hit in hits]
         return hits
 
 

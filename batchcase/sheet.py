@@ -74,7 +74,9 @@ def decode(data: bytes, name: str, encoding: str = "utf-8") -> str:
     except UnicodeDecodeError as exc:
         raise SheetError(_not_utf8_message(data, exc, name)) from None
     except LookupError:
-        raise SheetError(f"unknown encoding {encoding!r}; try utf-8 or cp1252") from None
+        raise SheetError(
+            f"unknown encoding {encoding!r}; try utf-8 or cp1252"
+        ) from None
 
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -125,7 +127,9 @@ def _records(text: str, name: str):
         except StopIteration:
             return
         except csv.Error as exc:
-            raise SheetError(f"{name}:{reader.line_num}: not valid CSV ({exc})") from None
+            raise SheetError(
+                f"{name}:{reader.line_num}: not valid CSV ({exc})"
+            ) from None
         yield last + 1, cells
         last = reader.line_num
 

@@ -123,7 +123,7 @@ class _Submission:
         self.client, self.record, self.pool = client, record, pool
         self.progress, self.settle = progress, settle
         self.results: dict[str, FamilyResult] = {}
-        self.known_cases: dict[str, list[str]] = {}
+        self.known_cases: dict[str, list[str] | None] = {}
         self.stopped: str | None = None
         self._lock = threading.Lock()
 
@@ -185,11 +185,16 @@ class _Submission:
 
     def find_new_case(self, case: PlannedCase) -> str | None:
         """A case holding the proband that was not there before our POST."""
-        known = set(self.known_cases.get(case.family_id, []))
+        known = self.known_cases.get(case.family_id, [])
         for attempt in range(2):
             if attempt:
                 time.sleep(self.settle)  # the server may still be creating it
             holding = cases_holding(self.client, case.proband)
+            if holding is None or known is None:
+                raise ApiError(
+                    f"the sample search does not say which case holds "
+                    f"{case.proband}; look for it in Emedgene before re-running"
+                )
             new = [c for c in holding if c not in known]
             if new:
                 return new[0]
@@ -399,12 +404,17 @@ def _pending(state, family_id: str) -> bool:
     return family is not None and family.pending
 
 
-def cases_holding(client, biosample: str) -> list[str]:
-    """Names of the cases on the server that hold a sample of this name."""
+def cases_holding(client, biosample: str) -> list[str] | None:
+    """Names of the cases on the server that hold a sample of this name.
+
+    None when the search finds the sample but does not say which cases hold
+    it: then nothing proves a case is absent, and nothing is resent.
+    """
     names = []
     for hit in client.find_samples(biosample):
+        if "cases" not in hit and "case_name" not in hit:
+            return None
         for case in hit.get("cases") or []:
             names.append(case.get("name") if isinstance(case, dict) else case)
-        if hit.get("case_name"):
-            names.append(hit["case_name"])
+        names.append(hit.get("case_name"))
     return [str(name) for name in names if name]

@@ -132,7 +132,7 @@ def test_sample_search_finds_existing_samples_and_created_cases(sandbox):
         return call(sandbox, "GET", "/api/sample/", params={"query": name}).json()
 
     assert search("EXIST-P1")["hits"] == [
-        {"id": "smp-exist-p1", "name": "EXIST-P1", "note": ""}
+        {"id": "smp-exist-p1", "name": "EXIST-P1", "note": "", "cases": []}
     ]
     assert search("F004-P")["hits"][0]["cases"] == ["EMG100000001"]
     assert search("UNKNOWN") == {"hits": [], "total": 0, "has_more": False}

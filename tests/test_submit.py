@@ -168,6 +168,18 @@ def test_an_older_case_of_the_same_proband_is_never_adopted(tmp_path):
     assert result.families["FAM-001"].case_id == "EMG100000002"
 
 
+def test_a_search_that_names_no_cases_leaves_an_uncertain_post_unsent(tmp_path):
+    faults = Faults(drop_after_create=1, hide_cases=True)
+    with Sandbox(faults) as sandbox:
+        client = client_for(sandbox)
+        result = submit_batch([planned_case(1)], client, tmp_path / "r.jsonl")
+        assert sandbox.case_count == 1
+
+    outcome = result.families["FAM-001"]
+    assert (outcome.state, result.exit_code) == ("uncertain", ExitCode.FAILED)
+    assert "look for it in Emedgene before re-running" in outcome.error
+
+
 def test_a_record_of_another_host_is_refused(tmp_path):
     record = tmp_path / "r.jsonl"
     with Sandbox() as sandbox:
