@@ -230,19 +230,7 @@ class EmedgeneClient:
             response = self._request("POST", path, json=payload, authenticated=False)
         except requests.RequestException as exc:
             raise _unreachable(self.host, "login", exc) from None
-        if response.status_code in (400, 401, 403):
-            raise AuthError(
-                f"Emedgene refused the {what} (HTTP {response.status_code}: "
-                f"{server_message(response)})",
-                status=response.status_code,
-            )
-        if response.status_code != 200:
-            raise ApiError(
-                f"login failed (HTTP {response.status_code}): "
-                f"{server_message(response)}",
-                status=response.status_code,
-            )
-        self._authorization = _authorization_from(response)
+        self._authorization = _authorization_from(response, what)
         log.info("logged in to %s", self.host)
 
     def _renew(self, refused: str | None) -> None:
@@ -411,7 +399,16 @@ def _read_environment_once(session: requests.Session, host: str) -> None:
     session.trust_env = False
 
 
-def _authorization_from(response: requests.Response) -> str:
+def _authorization_from(response: requests.Response, what: str) -> str:
+    """The Authorization header a login answer gives, or why there is none."""
+    status = response.status_code
+    if status in (400, 401, 403):
+        message = f"Emedgene refused the {what} (HTTP {status}: "
+        raise AuthError(message + f"{server_message(response)})", status=status)
+    if status != 200:
+        message = f"login failed (HTTP {status}): {server_message(response)}"
+        raise ApiError(message, status=status)
+
     data = _json_object(response, "login")
     token, kind = data.get("access_token"), data.get("token_type") or "Bearer"
     if not token:
