@@ -48,3 +48,10 @@ class SubmissionError(BatchcaseError):
     def __init__(self, message, exit_code=ExitCode.FAILED):
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class UncertainError(ApiError):
+    """A case POST may have reached Emedgene, but no answer says if it created a case.
+
+    Never resend blindly: look the case up first.
+    """
