@@ -243,3 +243,14 @@ def template(kind, output):
         raise click.UsageError(f"{output} exists; choose another name or delete it")
     atomic.write_text(output, text)
     click.echo(f"Wrote an empty {kind} sheet to {output}", err=True)
+
+
+def _register_http_commands() -> None:
+    """submit, status and sandbox live in cli_submit.py (HTTP imports stay lazy)."""
+    from batchcase.cli_submit import sandbox_command, status, submit
+
+    for command in (submit, status, sandbox_command):
+        main.add_command(command)
+
+
+_register_http_commands()
