@@ -233,6 +233,9 @@ def status(sheet, host, record, timeout, api_key_path):
 @click.option(
     "--hide-cases", is_flag=True, help="Sample search hits do not name cases."
 )
+@click.option(
+    "--page-size", default=0, help="Listings answer at most N items a page (0: any)."
+)
 @reports_errors
 def sandbox_command(port, password, **faults):
     """Run a local Emedgene stand-in on 127.0.0.1 to try submit safely."""

@@ -45,6 +45,7 @@ class Faults:
     slow_seconds: float = 5.0
     drop_after_create: int = 0  # create, then close the connection unanswered
     hide_cases: bool = False  # sample search hits do not name their cases
+    page_size: int = 0  # listings answer at most N items a page (0: as asked)
 
 
 def _basespace_tree() -> dict[str, list[dict]]:
@@ -193,9 +194,11 @@ class Sandbox:
         return hits
 
 
-def _page(items: list, query: dict, key: str) -> dict:
+def _page(items: list, query: dict, key: str, cap: int = 0) -> dict:
+    """One page of a listing; `cap` shrinks the size asked for, as a server may."""
     start = int(query.get("from", ["0"])[0])
     size = int(query.get("size", ["100"])[0])
+    size = min(size, cap) if cap > 0 else size
     chunk = items[start : start + size]
     return {key: chunk, "total": len(items), "has_more": start + size < len(items)}
 
@@ -294,7 +297,8 @@ def _handler(sandbox: Sandbox):
                 return self._fs_list(match[1], query)
             if path.rstrip("/") == "/api/sample":
                 hits = sandbox._sample_hits(query.get("query", [""])[0])
-                return self._answer(200, _page(hits, query, "hits"))
+                page = _page(hits, query, "hits", sandbox.faults.page_size)
+                return self._answer(200, page)
             if match := re.fullmatch(r"/api/test/(\w+)/?", path):
                 return self._case(match[1])
             return self._answer(404, {"message": f"no route GET {path}"})
@@ -316,7 +320,8 @@ def _handler(sandbox: Sandbox):
                 return self._answer(200, {"resources": [], "has_more": False})
             where = query.get("path", [""])[0].strip("/")
             items = sandbox.tree.get(where, [])
-            self._answer(200, _page(items, query, "resources"))
+            page = _page(items, query, "resources", sandbox.faults.page_size)
+            self._answer(200, page)
 
         def _answer(self, status, data, headers=None):
             payload = json.dumps(data).encode()

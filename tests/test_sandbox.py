@@ -165,3 +165,16 @@ def test_throttling_answers_429_with_retry_after():
         answer = call(sandbox, "POST", CASES, json=planned_case(1).body)
         assert (answer.status_code, answer.headers["Retry-After"]) == (429, "7")
         assert sandbox.case_count == 0
+
+
+def test_a_page_size_cap_makes_listings_page():
+    with Sandbox(Faults(page_size=2), tokens=[TOKEN]) as sandbox:
+        path = "/api/storage/9001/fs/list"
+        query = {"path": "/projects/proj-001/biosamples", "size": 100}
+        first = call(sandbox, "GET", path, params={**query, "from": 0}).json()
+        last = call(sandbox, "GET", path, params={**query, "from": 2}).json()
+
+    assert [r["alias"] for r in first["resources"]] == ["BS-AUTO-P1", "BS-AUTO-M1"]
+    assert first["has_more"] is True
+    assert [r["alias"] for r in last["resources"]] == ["BS-AUTO-F1"]
+    assert last["has_more"] is False
