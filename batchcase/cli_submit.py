@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from batchcase.cli_options import sheet_options
 from batchcase.errors import BatchcaseError, ConfigError, ExitCode
 
 NO_CREDENTIALS = (
@@ -108,33 +109,60 @@ def make_client(host, timeout, api_key_path, jobs=4):
 @record_option
 @timeout_option
 @api_key_path_option
+@sheet_options
 @reports_errors
-def submit(sheet, host, yes, jobs, record, timeout, api_key_path):
+def submit(sheet, host, yes, jobs, record, timeout, api_key_path, encoding, options):
     """Create one Emedgene case per family of SHEET; safe to re-run.
 
-    Every case is dry-run on the server first and nothing is created unless
-    all pass. Created cases are recorded, so a re-run never duplicates one.
+    Files given as auto, BaseSpace file ids and existing samples are looked
+    up first, then every case is dry-run on the server; nothing is created
+    unless all pass. Created cases are recorded, so a re-run never
+    duplicates one.
     """
+    from batchcase.lookups import ServerFileResolver, resolve_plan
     from batchcase.plan import build_plan
     from batchcase.record import read_record, record_path_for
     from batchcase.submit import existing_case_ids
 
-    plan = build_plan(sheet)
-    errors = [f for f in plan.findings if f.is_error]
-    if errors:
-        for finding in errors:
-            click.echo(
-                f"{sheet.name}:{finding.line or ''}: {finding.message}", err=True
-            )
-        raise BatchcaseError(f"{sheet.name} has {len(errors)} error(s); nothing sent")
+    plan = build_plan(sheet, encoding, options)
+    refuse_if_invalid(plan, sheet, "nothing sent")
 
     record = record or record_path_for(sheet)
     done = existing_case_ids(plan.cases, read_record(record))
     show_plan(plan.cases, done, host)
     if len(done) < len(plan.cases) and not yes:
         click.confirm("Create these cases?", abort=True, err=True)
-    client = make_client(host, timeout, api_key_path, jobs)
-    return run_submission(plan, client, record, jobs, sheet)
+
+    with make_client(host, timeout, api_key_path, jobs) as client:
+        plan = resolve_plan(plan, ServerFileResolver(client), skip=done)
+        refuse_if_invalid(plan, sheet, "nothing created")
+        return run_submission(plan, client, record, jobs, sheet)
+
+
+def refuse_if_invalid(plan, sheet, outcome: str) -> None:
+    """Print a refused sheet's findings, write them in an Errors column, stop."""
+    from batchcase import report
+
+    if plan.valid:
+        return
+    click.echo(report.render_text(plan.validation), nl=False, err=True)
+    out = write_errors(plan, sheet)
+    errors = len(plan.validation.errors)
+    raise BatchcaseError(f"{sheet.name} has {errors} error(s); {outcome} (see {out})")
+
+
+def write_errors(plan, sheet) -> Path:
+    """The results CSV of a refused sheet: each row's errors, as Emedgene's tool."""
+    from batchcase.submit import write_results_csv
+
+    by_line: dict[int, list[str]] = {}
+    for finding in plan.validation.errors:
+        where = f"{finding.column}: " if finding.column else ""
+        by_line.setdefault(finding.line, []).append(where + finding.message)
+
+    cells = {line: "; ".join(messages) for line, messages in by_line.items()}
+    columns, table = plan.sheet.columns, plan.sheet.table
+    return write_results_csv(sheet, columns, table, cells, heading="Errors")
 
 
 def show_plan(cases, done, host) -> None:
@@ -159,8 +187,7 @@ def run_submission(plan, client, record, jobs, sheet) -> ExitCode:
             with lock:
                 bar.update(1)
 
-        with client:
-            result = submit_batch(plan.cases, client, record, jobs, progress=advance)
+        result = submit_batch(plan.cases, client, record, jobs, progress=advance)
 
     out = write_results(plan, result, sheet)
     show_outcome(result)

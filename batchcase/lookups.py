@@ -17,7 +17,7 @@ from dataclasses import replace
 from batchcase import columns as col
 from batchcase.errors import ApiError, AuthError, BatchcaseError
 from batchcase.findings import error, sort_key
-from batchcase.mapper import EXISTING, file_pairs, plan_case
+from batchcase.mapper import EXISTING, file_pairs, needs_lookup, plan_case
 from batchcase.plan import Plan
 
 log = logging.getLogger(__name__)
@@ -253,8 +253,9 @@ def resolve_plan(plan: Plan, resolver, skip=()) -> Plan:
     """The plan with every lookup made: complete bodies, or a finding per failure.
 
     Families in `skip` (a case exists already), with a Case Id, or with
-    errors already are neither looked up nor rebuilt. When any lookup fails
-    no body is rebuilt: the findings join the validation's, `valid` is False.
+    errors already are not looked up; only bodies that held placeholders are
+    rebuilt. When any lookup fails none is: the findings join the
+    validation's, and `valid` is False.
     """
     families = [f for f in plan.validation.families if f.proband is not None]
     skip = set(skip) | plan.families_with_errors()
@@ -270,7 +271,8 @@ def resolve_plan(plan: Plan, resolver, skip=()) -> Plan:
 
     cases = list(plan.cases)
     for n in todo:
-        cases[n] = plan_case(families[n], plan.sheet.columns, resolver)
+        if needs_lookup(families[n]):
+            cases[n] = plan_case(families[n], plan.sheet.columns, resolver)
     return Plan(plan.validation, cases)
 
 

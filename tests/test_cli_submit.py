@@ -1,23 +1,16 @@
-"""The submit, status and sandbox commands, run with click's CliRunner.
-
-`batchcase.plan` (the lead's sheet → cases step) is not merged yet: these
-tests put a stand-in module in its place that plans the oracle's v02 trio.
-"""
+"""The submit, status and sandbox commands, run with click's CliRunner."""
 
 import json
 import shutil
-import sys
-import types
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from emedgene_fixtures import PASSWORD
 
+from batchcase import plan
 from batchcase.cli_submit import sandbox_command, status, submit
-from batchcase.mapper import PlannedCase
 from batchcase.sandbox import Sandbox
-from batchcase.sheet import read_sheet
 
 DATA = Path(__file__).parent / "data"
 SHEET = "v02_trio_genome_fastq"
@@ -26,18 +19,8 @@ CREDENTIALS = {"EMEDGENE_USERNAME": "lab-user", "EMEDGENE_PASSWORD": PASSWORD}
 
 @pytest.fixture
 def sheet(tmp_path, monkeypatch):
-    """A copy of the oracle's v02 sheet, planned by a stand-in build_plan."""
+    """A copy of the oracle's v02 sheet (its case body is data/trio_case.json)."""
     path = Path(shutil.copy(DATA / f"{SHEET}.csv", tmp_path))
-    body = json.loads((DATA / "trio_case.json").read_text())
-    case = PlannedCase("FAM-TRIO-02", body, "ORC-T02P", lines=[5, 3, 4])
-
-    def build_plan(sheet_path):
-        read = read_sheet(sheet_path)
-        return types.SimpleNamespace(cases=[case], findings=[], sheet=read)
-
-    plan = types.ModuleType("batchcase.plan")
-    plan.build_plan, plan.case = build_plan, case
-    monkeypatch.setitem(sys.modules, "batchcase.plan", plan)
     for name in ("EMEDGENE_TOKEN", "EMEDGENE_API_KEY", "EMEDGENE_HOST"):
         monkeypatch.delenv(name, raising=False)
     return path
@@ -66,11 +49,16 @@ def test_submit_creates_the_case_and_writes_results_like_emedgenes_tool(sheet, s
 
 
 def test_a_refused_dry_run_writes_the_servers_message_in_an_errors_column(
-    sheet, sandbox
+    sheet, sandbox, monkeypatch
 ):
-    sys.modules["batchcase.plan"].case.body["test_data"]["type"] = (
-        "SIMULATE_SERVER_REJECT"
-    )
+    build_plan = plan.build_plan
+
+    def rejected_plan(*args, **kwargs):
+        built = build_plan(*args, **kwargs)
+        built.cases[0].body["test_data"]["type"] = "SIMULATE_SERVER_REJECT"
+        return built
+
+    monkeypatch.setattr(plan, "build_plan", rejected_plan)
     result = run(submit, [str(sheet), "--host", sandbox.url, "--yes"])
 
     assert result.exit_code == 1  # expected failure: the server refused the case
