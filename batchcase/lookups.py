@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from batchcase import columns as col
 from batchcase.errors import ApiError, AuthError, BatchcaseError
-from batchcase.findings import error, sort_key
+from batchcase.findings import Finding, error, sort_key
 from batchcase.mapper import EXISTING, file_pairs, needs_lookup, plan_case
 from batchcase.plan import Plan
 
@@ -26,6 +26,10 @@ BASESPACE = "basespace"
 # Answers that say the sheet named something the server does not have; any
 # other failure (5xx after retries, no connection, login) stops the batch.
 _NOT_THE_SHEETS_FAULT = (401, 403, 407, 408, 429)
+_AUTO_WHY = (
+    "Files Names auto finds files in BaseSpace only: give a BaseSpace storage "
+    "provider, or list the sample's files instead of auto"
+)
 
 
 class LookupProblem(BatchcaseError, LookupError):
@@ -41,7 +45,7 @@ class ServerFileResolver:
     """A mapper.FileResolver that asks Emedgene, keeping every answer for the run.
 
     A failed lookup is kept too, so a wrong storage provider on fifty rows is
-    asked about once.
+    asked about once. One thread at a time: the answers are not locked.
     """
 
     def __init__(self, client):
@@ -101,6 +105,7 @@ class ServerFileResolver:
     def _cached(self, key, fetch, *args):
         """fetch(*args) once per key; a LookupProblem is kept and raised again."""
         if key not in self._answers:
+            log.debug("looking up %s", key)
             try:
                 self._answers[key] = fetch(*args)
             except LookupProblem as problem:
@@ -193,12 +198,6 @@ def _sheets_fault(exc: ApiError) -> str:
     return f"HTTP {status}: {exc.response_message or exc}"
 
 
-_AUTO_WHY = (
-    "Files Names auto finds files in BaseSpace only: give a BaseSpace storage "
-    "provider, or list the sample's files instead of auto"
-)
-
-
 def _file_id_why(path: str) -> str:
     return (
         f"{path!r} has no extension, so it is read as a BaseSpace file id: write "
@@ -276,7 +275,7 @@ def resolve_plan(plan: Plan, resolver, skip=()) -> Plan:
     return Plan(plan.validation, cases)
 
 
-def family_lookups(family, resolver) -> list:
+def family_lookups(family, resolver) -> list[Finding]:
     """Make each lookup a family's rows need; a finding for each row that fails."""
     findings = []
     for member in family.members:

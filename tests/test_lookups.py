@@ -18,6 +18,7 @@ from emedgene_fixtures import PASSWORD, client_for
 from test_oracle import posted_bodies, recorded_requests
 
 from batchcase.cli import main
+from batchcase.errors import ApiError
 from batchcase.lookups import LookupProblem, ServerFileResolver
 from batchcase.sandbox import Faults, Sandbox
 
@@ -301,6 +302,17 @@ def test_a_failed_lookup_is_asked_once_and_raised_each_time(sandbox):
                 resolver.storage_scheme(404)
 
     assert [path for path, _ in gets(sandbox)] == ["/api/storage/404"]
+
+
+def test_a_server_that_cannot_answer_stops_the_batch_rather_than_blame_a_row():
+    with Sandbox() as stopped:
+        pass
+    with client_for(stopped, token="ready") as client:
+        resolver = ServerFileResolver(client)
+        with pytest.raises(ApiError, match="cannot reach") as raised:
+            resolver.storage_scheme(9001)
+
+    assert not isinstance(raised.value, LookupProblem)
 
 
 # --------------------------------------------------- options and secrets
