@@ -7,16 +7,12 @@ inside commands, so `batchcase --help` stays fast.
 from __future__ import annotations
 
 import functools
-import logging
 import sys
 
 import click
 
 from batchcase import __version__
 from batchcase.errors import BatchcaseError, ExitCode
-
-log = logging.getLogger("batchcase")
-
 
 class BatchcaseGroup(click.Group):
     """Turns a BatchcaseError into `Error: ...` and its exit code."""
@@ -41,6 +37,8 @@ class BatchcaseGroup(click.Group):
 
 
 def _configure_logging(verbose: int, quiet: bool, log_file: str | None) -> None:
+    import logging
+
     level = logging.WARNING if quiet else logging.INFO
     if verbose:
         level = logging.DEBUG
