@@ -14,6 +14,7 @@ import click
 from batchcase import __version__
 from batchcase.errors import BatchcaseError, ExitCode
 
+
 class BatchcaseGroup(click.Group):
     """Turns a BatchcaseError into `Error: ...` and its exit code."""
 
