@@ -13,6 +13,7 @@ from __future__ import annotations
 from batchcase import columns as col
 from batchcase.pedigree import (
     FATHER,
+    LINE_KEY,
     MOTHER,
     PROBAND,
     RELATIONS,
@@ -184,10 +185,8 @@ def _family_id_clashes(sheet: Sheet, rows) -> set:
     import numpy as np
 
     given = sheet.table[col.FAMILY_ID]
-    keys = rows["key"].fillna("")
-    fallback = np.where(
-        keys.str.startswith("group:"), keys.str.slice(6), rows["biosample"]
-    )
+    keys = rows["key"].fillna(LINE_KEY)
+    fallback = np.where(keys.str.startswith(LINE_KEY), rows["biosample"], keys)
     named = given.where(given.ne(""), fallback)  # as pedigree names the family
     pairs = rows[["key"]].assign(given=given, named=named).dropna()
     split = pairs.drop_duplicates(["key", "given"])
