@@ -10,6 +10,8 @@ checking every family.
 
 from __future__ import annotations
 
+import numpy as np
+
 from batchcase import columns as col
 from batchcase.pedigree import (
     FATHER,
@@ -105,31 +107,34 @@ def _bad_rows(rows):
 
 def _bad_counts(rows, kind, options) -> set:
     """Families without exactly one proband, or with a workflow that misfits."""
-    frame = rows.assign(
-        proband=rows["role"].eq(PROBAND),
-        mother=rows["role"].eq(MOTHER),
-        father=rows["role"].eq(FATHER),
-        named=rows["workflow"].ne(""),
-        size=1,
-    )
-    counts = frame.groupby("key", sort=False)[
-        ["proband", "mother", "father", "named", "size"]
-    ].sum()
-    bad = (counts["proband"] != 1) | (counts["mother"] > 1) | (counts["father"] > 1)
+    import pandas as pd
+
+    codes, keys = pd.factorize(rows["key"])  # a row without a family gets -1
+    has = codes >= 0
+
+    def count(mask):
+        return np.bincount(codes[has & mask.to_numpy()], minlength=len(keys))
+
+    role = rows["role"]
+    probands = count(role.eq(PROBAND))
+    mothers, fathers = count(role.eq(MOTHER)), count(role.eq(FATHER))
+    bad = (probands != 1) | (mothers > 1) | (fathers > 1)
     if kind is SheetKind.WORKFLOW:
-        bad |= counts["named"] != 1
-        bad |= ~counts["size"].isin(options.sizes)
-        trio = counts["size"] == 3
-        bad |= trio & ((counts["mother"] != 1) | (counts["father"] != 1))
-        bad |= _misnamed_workflows(rows, counts["size"], options)
-    return set(counts.index[bad])
+        named = rows["workflow"].ne("")
+        sizes = count(pd.Series(True, index=rows.index))
+        bad |= count(named) != 1
+        bad |= ~np.isin(sizes, options.sizes)
+        bad |= (sizes == 3) & ((mothers != 1) | (fathers != 1))
+        bad[_misnamed(rows, named, codes, sizes, options)] = True
+    return set(keys[bad])
 
 
-def _misnamed_workflows(rows, sizes, options):
-    named = rows[rows["workflow"].ne("")]
-    expected = options.workflow_name + "_" + named["key"].map(sizes).astype(str)
-    wrong = named["key"][named["workflow"].ne(expected)]
-    return sizes.index.isin(wrong.tolist())
+def _misnamed(rows, named, codes, sizes, options):
+    """Codes of families whose workflow is not `<name>_<their size>`."""
+    at = named.to_numpy() & (codes >= 0)
+    expected = [f"{options.workflow_name}_{n}" for n in sizes[codes[at]]]
+    wrong = rows["workflow"].to_numpy()[at] != np.asarray(expected, dtype=object)
+    return codes[at][wrong]
 
 
 def _duplicate_biosamples(rows) -> set:
