@@ -24,7 +24,7 @@ MAX_WEB_CASES = 50
 LINE_KEY = "\x00line:"  # the key of a singleton row without an Analysis Group
 SIZE_NAMES = {1: "singleton", 2: "duo", 3: "trio", 4: "quad"}
 
-_SEXES = {
+SEXES = {  # a Sex or Gender cell, lower-cased → Emedgene's gender
     "m": "Male",
     "male": "Male",
     "f": "Female",
@@ -81,7 +81,7 @@ class PedigreeOptions:
 def sex_of(cells: dict, has_sex_column: bool) -> str | None:
     """Male/Female/Unknown from Sex (which wins) or Gender; None if invalid."""
     raw = cells.get(col.SEX, "") if has_sex_column else cells.get(col.GENDER, "")
-    return _SEXES.get(raw.strip().lower())
+    return SEXES.get(raw.strip().lower())
 
 
 def role_of(relation: str, is_workflow_proband: bool | None) -> str:

@@ -19,19 +19,10 @@ from batchcase.pedigree import (
     MOTHER,
     PROBAND,
     RELATIONS,
+    SEXES,
     PedigreeOptions,
 )
 from batchcase.sheet import Sheet, SheetKind
-
-_SEX = {
-    "m": "Male",
-    "male": "Male",
-    "f": "Female",
-    "female": "Female",
-    "u": "Unknown",
-    "unknown": "Unknown",
-    "": "Unknown",
-}
 
 
 def suspicious_keys(sheet: Sheet, keys, options: PedigreeOptions) -> set:
@@ -75,7 +66,7 @@ def _rows(sheet: Sheet, keys):
         role = relation.where(relation.ne(""), PROBAND)
 
     sex_name = col.SEX if col.SEX in table.columns else col.GENDER
-    sex = by_distinct(_column(table, sex_name), lambda v: _SEX.get(v.lower()))
+    sex = by_distinct(_column(table, sex_name), lambda v: SEXES.get(v.lower()))
     unfilled = _column(table, col.FILES_NAMES).eq("")
     unfilled &= _column(table, col.SAMPLE_TYPE).eq("")
     if col.CASE_TYPE in table.columns:
