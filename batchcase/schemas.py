@@ -655,6 +655,45 @@ def _custom_columns(sheet: Sheet) -> list[Finding]:
     return findings
 
 
+# ------------------------------------------------------------- uniqueness
+
+
+def check_unique_biosamples(sheet: Sheet, keys) -> list[Finding]:
+    """Workflow sheet: a BioSample Name appears once, whatever its case.
+
+    BaseSpace compares names case-insensitively. A name repeated inside one
+    pedigree is reported by the pedigree rules ("two roles"), so only
+    repeats across pedigrees are reported here.
+    """
+    table = sheet.table
+    if sheet.kind is not SheetKind.WORKFLOW or col.BIOSAMPLE_NAME not in table:
+        return []
+    names = table[col.BIOSAMPLE_NAME]
+    folded = names.map(str.casefold)
+    repeated = folded.duplicated(keep=False) & names.ne("")
+    if not repeated.any():
+        return []
+
+    first: dict[str, tuple[int, object]] = {}
+    findings = []
+    for line, name, key in zip(
+        names.index[repeated], names[repeated], keys[repeated], strict=True
+    ):
+        seen = first.setdefault(name.casefold(), (int(line), key))
+        if seen[0] != line and seen[1] != key:
+            findings.append(
+                error(
+                    "biosample-duplicate",
+                    f"BioSample Name {name!r} is already on line {seen[0]} (BaseSpace "
+                    "ignores letter case); give each biosample its own name",
+                    line=int(line),
+                    column=col.BIOSAMPLE_NAME,
+                    value=name,
+                )
+            )
+    return findings
+
+
 # -------------------------------------------------------------- validation
 
 
