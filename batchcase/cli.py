@@ -6,7 +6,6 @@ inside commands, so `batchcase --help` stays fast.
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
@@ -14,8 +13,6 @@ import click
 from batchcase import __version__
 from batchcase.cli_options import sheet_options
 from batchcase.errors import BatchcaseError, ExitCode
-
-log = logging.getLogger("batchcase")
 
 
 class BatchcaseGroup(click.Group):
@@ -41,6 +38,8 @@ class BatchcaseGroup(click.Group):
 
 
 def _configure_logging(verbose: int, quiet: bool, log_file: str | None) -> None:
+    import logging
+
     level = logging.WARNING if quiet else logging.INFO
     if verbose:
         level = logging.DEBUG

@@ -21,9 +21,10 @@ RELATIONS = (PROBAND, MOTHER, FATHER, SIBLING)
 DEFAULT_WORKFLOW = "emedgene-create-case"
 DEFAULT_SIZES = (1, 3)
 MAX_WEB_CASES = 50
+LINE_KEY = "\x00line:"  # the key of a singleton row without an Analysis Group
 SIZE_NAMES = {1: "singleton", 2: "duo", 3: "trio", 4: "quad"}
 
-_SEXES = {
+SEXES = {  # a Sex or Gender cell, lower-cased → Emedgene's gender
     "m": "Male",
     "male": "Male",
     "f": "Female",
@@ -80,7 +81,7 @@ class PedigreeOptions:
 def sex_of(cells: dict, has_sex_column: bool) -> str | None:
     """Male/Female/Unknown from Sex (which wins) or Gender; None if invalid."""
     raw = cells.get(col.SEX, "") if has_sex_column else cells.get(col.GENDER, "")
-    return _SEXES.get(raw.strip().lower())
+    return SEXES.get(raw.strip().lower())
 
 
 def role_of(relation: str, is_workflow_proband: bool | None) -> str:
@@ -127,7 +128,6 @@ def group_families(sheet: Sheet, options=None, keys=None, only=None):
 
 def family_keys(sheet: Sheet):
     """The grouping key of each row, a Series by file line (None: no case)."""
-    import numpy as np
     import pandas as pd
 
     table = sheet.table
@@ -135,14 +135,13 @@ def family_keys(sheet: Sheet):
         ids = _column(table, col.FAMILY_ID)
         return ids.where(ids.ne(""), None)
 
+    # A group's key is its Analysis Group; a singleton without one is keyed
+    # by its line, behind a NUL no typed group name starts with.
     groups = _column(table, col.ANALYSIS_GROUP)
-    workflows = _column(table, col.ANALYSIS_WORKFLOW)
-    lines = pd.Series(table.index.astype(str), index=table.index, dtype=object)
-    keys = np.where(
-        groups.ne(""),
-        "group:" + groups,
-        np.where(workflows.ne(""), "line:" + lines, None),
-    )
+    keys = groups.to_numpy(dtype=object, copy=True)
+    alone = (groups.eq("") & _column(table, col.ANALYSIS_WORKFLOW).ne("")).to_numpy()
+    keys[alone] = [f"{LINE_KEY}{line}" for line in table.index[alone]]
+    keys[groups.eq("").to_numpy() & ~alone] = None
     return pd.Series(keys, index=table.index, dtype=object)
 
 
@@ -166,9 +165,9 @@ def _family_id(sheet: Sheet, key: str, cells: dict) -> str:
         return key
     if cells.get(col.FAMILY_ID):
         return cells[col.FAMILY_ID]
-    if key.startswith("group:"):
-        return key.removeprefix("group:")
-    return cells.get(col.BIOSAMPLE_NAME) or key
+    if not key.startswith(LINE_KEY):
+        return key  # the Analysis Group
+    return cells.get(col.BIOSAMPLE_NAME) or key.removeprefix(LINE_KEY)
 
 
 def _column(table, name):

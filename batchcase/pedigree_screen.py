@@ -10,25 +10,19 @@ checking every family.
 
 from __future__ import annotations
 
+import numpy as np
+
 from batchcase import columns as col
 from batchcase.pedigree import (
     FATHER,
+    LINE_KEY,
     MOTHER,
     PROBAND,
     RELATIONS,
+    SEXES,
     PedigreeOptions,
 )
 from batchcase.sheet import Sheet, SheetKind
-
-_SEX = {
-    "m": "Male",
-    "male": "Male",
-    "f": "Female",
-    "female": "Female",
-    "u": "Unknown",
-    "unknown": "Unknown",
-    "": "Unknown",
-}
 
 
 def suspicious_keys(sheet: Sheet, keys, options: PedigreeOptions) -> set:
@@ -72,7 +66,7 @@ def _rows(sheet: Sheet, keys):
         role = relation.where(relation.ne(""), PROBAND)
 
     sex_name = col.SEX if col.SEX in table.columns else col.GENDER
-    sex = by_distinct(_column(table, sex_name), lambda v: _SEX.get(v.lower()))
+    sex = by_distinct(_column(table, sex_name), lambda v: SEXES.get(v.lower()))
     unfilled = _column(table, col.FILES_NAMES).eq("")
     unfilled &= _column(table, col.SAMPLE_TYPE).eq("")
     if col.CASE_TYPE in table.columns:
@@ -104,31 +98,34 @@ def _bad_rows(rows):
 
 def _bad_counts(rows, kind, options) -> set:
     """Families without exactly one proband, or with a workflow that misfits."""
-    frame = rows.assign(
-        proband=rows["role"].eq(PROBAND),
-        mother=rows["role"].eq(MOTHER),
-        father=rows["role"].eq(FATHER),
-        named=rows["workflow"].ne(""),
-        size=1,
-    )
-    counts = frame.groupby("key", sort=False)[
-        ["proband", "mother", "father", "named", "size"]
-    ].sum()
-    bad = (counts["proband"] != 1) | (counts["mother"] > 1) | (counts["father"] > 1)
+    import pandas as pd
+
+    codes, keys = pd.factorize(rows["key"])  # a row without a family gets -1
+    has = codes >= 0
+
+    def count(mask):
+        return np.bincount(codes[has & mask.to_numpy()], minlength=len(keys))
+
+    role = rows["role"]
+    probands = count(role.eq(PROBAND))
+    mothers, fathers = count(role.eq(MOTHER)), count(role.eq(FATHER))
+    bad = (probands != 1) | (mothers > 1) | (fathers > 1)
     if kind is SheetKind.WORKFLOW:
-        bad |= counts["named"] != 1
-        bad |= ~counts["size"].isin(options.sizes)
-        trio = counts["size"] == 3
-        bad |= trio & ((counts["mother"] != 1) | (counts["father"] != 1))
-        bad |= _misnamed_workflows(rows, counts["size"], options)
-    return set(counts.index[bad])
+        named = rows["workflow"].ne("")
+        sizes = count(pd.Series(True, index=rows.index))
+        bad |= count(named) != 1
+        bad |= ~np.isin(sizes, options.sizes)
+        bad |= (sizes == 3) & ((mothers != 1) | (fathers != 1))
+        bad[_misnamed(rows, named, codes, sizes, options)] = True
+    return set(keys[bad])
 
 
-def _misnamed_workflows(rows, sizes, options):
-    named = rows[rows["workflow"].ne("")]
-    expected = options.workflow_name + "_" + named["key"].map(sizes).astype(str)
-    wrong = named["key"][named["workflow"].ne(expected)]
-    return sizes.index.isin(wrong.tolist())
+def _misnamed(rows, named, codes, sizes, options):
+    """Codes of families whose workflow is not `<name>_<their size>`."""
+    at = named.to_numpy() & (codes >= 0)
+    expected = [f"{options.workflow_name}_{n}" for n in sizes[codes[at]]]
+    wrong = rows["workflow"].to_numpy()[at] != np.asarray(expected, dtype=object)
+    return codes[at][wrong]
 
 
 def _duplicate_biosamples(rows) -> set:
@@ -184,10 +181,8 @@ def _family_id_clashes(sheet: Sheet, rows) -> set:
     import numpy as np
 
     given = sheet.table[col.FAMILY_ID]
-    keys = rows["key"].fillna("")
-    fallback = np.where(
-        keys.str.startswith("group:"), keys.str.slice(6), rows["biosample"]
-    )
+    keys = rows["key"].fillna(LINE_KEY)
+    fallback = np.where(keys.str.startswith(LINE_KEY), rows["biosample"], keys)
     named = given.where(given.ne(""), fallback)  # as pedigree names the family
     pairs = rows[["key"]].assign(given=given, named=named).dropna()
     split = pairs.drop_duplicates(["key", "given"])

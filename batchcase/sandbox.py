@@ -133,6 +133,12 @@ class Sandbox:
     def bodies(self) -> list[dict]:
         return [case["body"] for case in self.cases]
 
+    @property
+    def issued_tokens(self) -> list[str]:
+        """Every token this sandbox handed out, for tests that hunt for leaks."""
+        with self._lock:
+            return [t for t in self._tokens if t.startswith("sbx-")]
+
     def set_status(self, case_id: str, status: str) -> None:
         with self._lock:
             self._cases[case_id]["status"] = status

@@ -108,9 +108,15 @@ def matching(series, pattern: str, flags: int = 0):
     return series.map(lambda v: compiled.fullmatch(v) is not None)
 
 
-def not_matching(series, pattern: str, flags: int = 0):
-    """True where a cell does not fully match `pattern` (True alone if none do)."""
+def not_matching(series, pattern: str, flags: int = 0, needs: str = ""):
+    """True where a cell does not fully match `pattern` (True alone if none do).
+
+    `needs`: characters a match must contain one of; a column without any of
+    them cannot match, which a plain `in` test settles quickly.
+    """
     text = _joined(series)
+    if text is not None and needs and not any(c in text for c in needs):
+        return True
     if text is not None and not _line_matching(pattern, flags).search(text):
         return True
     compiled = re.compile(pattern, flags)
@@ -186,11 +192,20 @@ def _column(table, name):
 
 
 def _one_kind_of_file(text: str) -> bool:
-    """Every listed file is FASTQ, or every one is VCF (plain paths only)."""
-    paths = [p for p in text.replace("\n", ";").split(";") if p]
-    return all(p.endswith(FASTQ_ENDINGS) for p in paths) or all(
-        p.endswith(VCF_ENDINGS) for p in paths
-    )
+    """Every listed file is FASTQ, or every one is VCF (plain paths only).
+
+    Counted with str.count, which runs at memory speed: each path ends at a
+    ';' or a line end, so the paths with a known ending must be all of them.
+    """
+    paths = text.count(";") + text.count("\n") + 1
+    ends = text + "\n"
+    for endings in (FASTQ_ENDINGS, VCF_ENDINGS):
+        found = 0
+        for ending in endings:  # the commonest first: most sheets stop early
+            found += ends.count(ending + ";") + ends.count(ending + "\n")
+            if found == paths:
+                return True
+    return False
 
 
 def _at_most(series, limit: int):
@@ -351,7 +366,7 @@ def _format_rules() -> list[Rule]:
             Rule(
                 "excel-scientific",
                 name,
-                lambda s, t: not_matching(s, SCIENTIFIC),
+                lambda s, t: not_matching(s, SCIENTIFIC, needs="eE"),
                 lambda v: (
                     f"{v!r} looks like an id Excel turned into a number in "
                     "scientific notation; format the column as Text and re-type the id"
@@ -413,7 +428,7 @@ def _date_rules(name) -> list[Rule]:
 def _files_rules() -> list[Rule]:
     def kinds_ok(s, t):
         text = _joined(s)
-        if text is not None and _one_kind_of_file(text.lower()):
+        if text is not None and _one_kind_of_file(text):
             return True
         return matching(s, FILES_CELL, re.IGNORECASE)
 
@@ -635,6 +650,45 @@ def _custom_columns(sheet: Sheet) -> list[Finding]:
                     f"column names without spaces, e.g. {name.replace(' ', '_')!r}",
                     line=sheet.header_line,
                     column=name,
+                )
+            )
+    return findings
+
+
+# ------------------------------------------------------------- uniqueness
+
+
+def check_unique_biosamples(sheet: Sheet, keys) -> list[Finding]:
+    """Workflow sheet: a BioSample Name appears once, whatever its case.
+
+    BaseSpace compares names case-insensitively. A name repeated inside one
+    pedigree is reported by the pedigree rules ("two roles"), so only
+    repeats across pedigrees are reported here.
+    """
+    table = sheet.table
+    if sheet.kind is not SheetKind.WORKFLOW or col.BIOSAMPLE_NAME not in table:
+        return []
+    names = table[col.BIOSAMPLE_NAME]
+    folded = names.map(str.casefold)
+    repeated = folded.duplicated(keep=False) & names.ne("")
+    if not repeated.any():
+        return []
+
+    first: dict[str, tuple[int, object]] = {}
+    findings = []
+    for line, name, key in zip(
+        names.index[repeated], names[repeated], keys[repeated], strict=True
+    ):
+        seen = first.setdefault(name.casefold(), (int(line), key))
+        if seen[0] != line and seen[1] != key:
+            findings.append(
+                error(
+                    "biosample-duplicate",
+                    f"BioSample Name {name!r} is already on line {seen[0]} (BaseSpace "
+                    "ignores letter case); give each biosample its own name",
+                    line=int(line),
+                    column=col.BIOSAMPLE_NAME,
+                    value=name,
                 )
             )
     return findings

@@ -49,6 +49,7 @@ def validate_sheet(
     findings = list(sheet.findings)
     findings += schemas.check_columns(sheet)
     findings += schemas.check_rows(sheet)
+    findings += schemas.check_unique_biosamples(sheet, keys)
     findings += pedigree.check_pedigrees(sheet, options, keys)
 
     findings = _with_families(findings, sheet, keys)

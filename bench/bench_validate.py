@@ -63,9 +63,17 @@ def timed(function, repeat: int) -> float:
 
 
 def peak_memory_mb(code: str) -> float:
-    """Peak resident memory of a fresh interpreter running `code`."""
-    usage = "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss"
-    script = f"import resource\n{code}\nprint({usage})"
+    """Peak resident memory of a fresh interpreter running `code`.
+
+    Read from VmHWM, which starts afresh at exec (ru_maxrss would carry over
+    this process's own peak into the child).
+    """
+    script = (
+        f"{code}\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(next(l.split()[1] for l in status.splitlines()"
+        " if l.startswith('VmHWM')))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )

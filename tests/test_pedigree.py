@@ -164,3 +164,10 @@ def test_mixed_fastq_and_vcf_in_one_case_is_an_error(write_sheet):
         "/runs/r1/S-F_R1_001.fastq.gz;/runs/r1/S-F_R2_001.fastq.gz", "/runs/S-F.vcf.gz"
     )
     assert errors(write_sheet(rows)) == [("sample-type-mixed", 7, "Files Names")]
+
+
+def test_biosample_names_are_unique_across_pedigrees_ignoring_case(write_sheet):
+    rows = trio_rows("FAM-A", "A") + trio_rows("FAM-B", "B")
+    rows[4] = rows[4].replace("B-M,", "a-m,", 1)  # FAM-B's mother, named like A-M
+
+    assert errors(write_sheet(rows)) == [("biosample-duplicate", 9, "BioSample Name")]

@@ -1,0 +1,118 @@
+"""The whole job through the real CLI: sheet → validation → cases → HTTP 201.
+
+The sandbox (batchcase's own Emedgene stand-in) runs on 127.0.0.1; every
+command is the one a lab types.
+"""
+
+import shutil
+
+import pytest
+from click.testing import CliRunner
+from conftest import SAMPLE_SHEETS
+
+from batchcase.cli import main
+from batchcase.plan import build_plan
+from batchcase.sandbox import Sandbox
+
+PASSWORD = "e2e-pw-Qx7-never-shown"
+ENV = {
+    "EMEDGENE_USERNAME": "lab@example.invalid",
+    "EMEDGENE_PASSWORD": PASSWORD,
+    "EMEDGENE_TOKEN": None,
+    "EMEDGENE_API_KEY": None,
+    "EMEDGENE_HOST": None,
+}
+
+
+@pytest.fixture
+def sandbox():
+    with Sandbox() as running:
+        yield running
+
+
+def copy(name, tmp_path):
+    return shutil.copy(SAMPLE_SHEETS / name, tmp_path / name.split("/")[-1])
+
+
+def batchcase(*args, expect_exit):
+    result = CliRunner().invoke(main, [str(a) for a in args], env=ENV)
+    assert result.exit_code == expect_exit, result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_mixed_batch_creates_one_case_per_pedigree(tmp_path, sandbox):
+    sheet = copy("mixed_batch_workflow.csv", tmp_path)
+
+    batchcase("submit", sheet, "--host", sandbox.url, "--yes", expect_exit=0)
+
+    planned = {case.proband: case.body for case in build_plan(sheet).cases}
+    created = {
+        case["body"]["test_data"]["patients"]["proband"]["fastq_sample"]: case["body"]
+        for case in sandbox.cases
+    }
+    assert created == planned
+    assert len(created) == 4
+    assert all(case["name"].startswith("EMG") for case in sandbox.cases)
+
+
+def test_results_csv_holds_each_case_id_on_its_proband_row(tmp_path, sandbox):
+    sheet = copy("mixed_batch_workflow.csv", tmp_path)
+    batchcase("submit", sheet, "--host", sandbox.url, "--yes", expect_exit=0)
+
+    results = (tmp_path / "mixed_batch_workflow.results.csv").read_text()
+    rows = [line.split(",") for line in results.splitlines()[2:]]
+    with_ids = {row[1]: row[0] for row in rows if row[0]}
+    names = {
+        case["body"]["test_data"]["patients"]["proband"]["fastq_sample"]: case["name"]
+        for case in sandbox.cases
+    }
+    assert with_ids == names
+
+
+def test_rerun_creates_nothing_twice(tmp_path, sandbox):
+    sheet = copy("mixed_batch_workflow.csv", tmp_path)
+    batchcase("submit", sheet, "--host", sandbox.url, "--yes", expect_exit=0)
+    batchcase("submit", sheet, "--host", sandbox.url, "--yes", expect_exit=0)
+
+    assert sandbox.case_count == 4
+
+
+def test_a_sheet_with_an_error_creates_nothing(tmp_path, sandbox):
+    sheet = copy("invalid/parent_sex_and_missing_member.csv", tmp_path)
+
+    result = batchcase("submit", sheet, "--host", sandbox.url, "--yes", expect_exit=1)
+
+    assert sandbox.case_count == 0
+    assert not [r for r in sandbox.requests if r[0] == "POST" and "cases" in r[1]]
+    assert "the mother is recorded as male" in result.output
+    assert "nothing sent" in result.output
+
+
+def test_no_password_in_output_log_record_or_results(tmp_path, sandbox):
+    sheet = copy("mixed_batch_workflow.csv", tmp_path)
+    log = tmp_path / "run.log"
+
+    result = batchcase(
+        "-v",
+        "--log-file",
+        log,
+        "submit",
+        sheet,
+        "--host",
+        sandbox.url,
+        "--yes",
+        expect_exit=0,
+    )
+    batchcase(
+        "-v", "--log-file", log, "status", sheet, "--host", sandbox.url, expect_exit=0
+    )
+
+    written = [p for p in tmp_path.iterdir() if p.is_file() and p.suffix != ".csv"]
+    written += [tmp_path / "mixed_batch_workflow.results.csv"]
+    assert log.read_text()  # the log really was written
+    assert sandbox.issued_tokens  # it logged in, so there is a token to leak
+    for text in [result.output] + [p.read_text() for p in written]:
+        assert PASSWORD not in text
+        for token in sandbox.issued_tokens:
+            assert token not in text
