@@ -245,7 +245,8 @@ class EmedgeneClient:
                 log.info("token refused by %s; logging in again", self.host)
                 self.login()
 
-    def _ensure_login(self) -> None:
+    def ensure_login(self) -> None:
+        """Log in unless this client already holds a token."""
         if self._authorization is not None:
             return
         with self._auth_lock:
@@ -273,7 +274,7 @@ class EmedgeneClient:
 
     def _send_authenticated(self, method, path, json, params):
         """Send once; on 401/403 log in again once and resend; else AuthError."""
-        self._ensure_login()
+        self.ensure_login()
         used = self._authorization
         response = self._send(method, path, json, params, used)
         if response.status_code not in (401, 403):

@@ -131,7 +131,7 @@ class _Submission:
         todo = self.skip_done(cases, state)
         if not todo:
             return
-        self.client.login()  # once, up front: a wrong password fails one login
+        self.client.ensure_login()  # up front: a wrong password fails one login
         self.record.write("started", host=self.client.host, families=len(todo))
         todo = self.resolve_pending(todo, state)
         if self.dry_run_all(todo):

@@ -116,3 +116,11 @@ def test_no_password_in_output_log_record_or_results(tmp_path, sandbox):
         assert PASSWORD not in text
         for token in sandbox.issued_tokens:
             assert token not in text
+
+
+def test_one_submission_logs_in_once(tmp_path, sandbox):
+    sheet = copy("mixed_batch_workflow.csv", tmp_path)
+    batchcase("submit", sheet, "--host", sandbox.url, "--yes", expect_exit=0)
+
+    logins = [r for r in sandbox.requests if r[1].startswith("/api/auth/")]
+    assert len(logins) == 1
