@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import PurePath
 
-from batchcase.findings import Finding
+from batchcase.findings import Finding, sort_key
 
 
 def _count(n: int, word: str) -> str:
@@ -25,42 +26,69 @@ def summary_line(validation) -> str:
 
 def format_finding(finding: Finding, sheet_name: str) -> str:
     """`sheet.csv:12: error: Relation: message`, as editors and people read it."""
-    where = f"{sheet_name}:{finding.line}" if finding.line else sheet_name
+    name = PurePath(finding.file).name if finding.file else sheet_name
+    where = f"{name}:{finding.line}" if finding.line else name
     column = f"{finding.column}: " if finding.column else ""
     return f"{where}: {finding.severity}: {column}{finding.message}"
 
 
 def render_text(validation) -> str:
-    """Findings grouped by case, then the summary line."""
+    """Findings grouped by case, or by the other file they name; then the summary."""
     name = validation.sheet.name
     groups: dict[str | None, list[Finding]] = defaultdict(list)
     for finding in validation.findings:
-        groups[finding.family].append(finding)
+        groups[_heading(finding)].append(finding)
 
     lines = []
-    for family, findings in sorted(groups.items(), key=lambda kv: kv[1][0].line or 0):
-        lines.append("Whole sheet" if family is None else f"Case {family}")
+    for heading, findings in sorted(groups.items(), key=lambda kv: sort_key(kv[1][0])):
+        lines.append(heading)
         lines += [f"  {format_finding(f, name)}" for f in findings]
         lines.append("")
     lines.append(summary_line(validation))
     return "\n".join(lines) + "\n"
 
 
+def _heading(finding: Finding) -> str:
+    if finding.family is not None:
+        return f"Case {finding.family}"
+    if finding.file:
+        return f"File {PurePath(finding.file).name}"
+    return "Whole sheet"
+
+
+def upload_text(validation) -> str:
+    """The `bs upload run` lines that end the text output; empty until ready."""
+    command = validation.upload_command
+    if not command:
+        return ""
+    return (
+        "Upload the run's data with this command, after replacing <run folder> "
+        "with the run's output folder:\n"
+        f"{command}\n"
+    )
+
+
 def validation_json(validation) -> dict:
     """The `validate --format json` object; its keys are a stable contract."""
-    return {
+    data = {
         "sheet": str(validation.sheet.path),
         "valid": validation.valid,
         "cases": len(validation.families),
         "errors": len(validation.errors),
         "warnings": len(validation.warnings),
-        "findings": [_finding_json(f) for f in validation.findings],
     }
+    if validation.sample_sheet is not None:
+        data["sample_sheet"] = str(validation.sample_sheet.path)
+        data["upload_command"] = validation.upload_command
+    data["findings"] = [_finding_json(f) for f in validation.findings]
+    return data
 
 
 def _finding_json(finding: Finding) -> dict:
     keys = ("severity", "line", "column", "value", "rule", "message")
     data = finding.as_dict()
+    if finding.file:  # only findings about another file, e.g. the sample sheet
+        keys = ("file", *keys)
     return {key: data[key] for key in keys}
 
 
@@ -78,7 +106,7 @@ def render_github(validation) -> str:
     out = []
     for f in validation.findings:
         level = "error" if f.is_error else "warning"
-        props = [f"file={_escape_property(path)}"]
+        props = [f"file={_escape_property(f.file or path)}"]
         if f.line:
             props.append(f"line={f.line}")
         title = f"{f.column}: {f.rule}" if f.column else f.rule
@@ -126,10 +154,25 @@ def plan_markdown(plan) -> str:
     validation = plan.validation
     lines = [f"# batchcase plan: {md_cell(validation.sheet.name)}", ""]
     lines += [summary_line(validation), ""]
+    lines += _upload_markdown(plan)
     lines += _findings_table(validation)
     for case in plan.cases:
         lines += _case_markdown(case, plan)
     return "\n".join(lines) + "\n"
+
+
+def _upload_markdown(plan) -> list[str]:
+    """The upload command as an indented code block: no value can end it early."""
+    if not plan.upload_command:
+        return []
+    return [
+        "## Upload the run",
+        "",
+        "Replace `<run folder>` with the run's output folder, then run:",
+        "",
+        f"    {plan.upload_command}",
+        "",
+    ]
 
 
 def _findings_table(validation) -> list[str]:

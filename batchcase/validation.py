@@ -5,23 +5,36 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from batchcase import pedigree, schemas
+from batchcase import pedigree, samplesheet, schemas
 from batchcase.findings import Finding, has_errors, sort_key
 from batchcase.pedigree import Family, PedigreeOptions
+from batchcase.samplesheet import SampleSheet
 from batchcase.sheet import Sheet, read_sheet
 
 
 @dataclass
 class Validation:
-    """A sheet with its families and every finding about it, sorted by line."""
+    """A sheet with its families and every finding about it, sorted by line.
+
+    `sample_sheet` is the run's sample sheet the sheet was checked against,
+    if one was given; its findings name it in their `file`.
+    """
 
     sheet: Sheet
     families: list[Family]
     findings: list[Finding] = field(default_factory=list)
+    sample_sheet: SampleSheet | None = None
 
     @property
     def valid(self) -> bool:
         return not has_errors(self.findings)
+
+    @property
+    def upload_command(self) -> str | None:
+        """`bs upload run ...` once the sheet and the sample sheet have no error."""
+        if self.sample_sheet is None or not self.valid:
+            return None
+        return self.sample_sheet.upload_command
 
     @property
     def errors(self) -> list[Finding]:
@@ -33,9 +46,15 @@ class Validation:
 
 
 def validate_sheet(
-    path, encoding: str = "utf-8", options: PedigreeOptions | None = None
+    path,
+    encoding: str = "utf-8",
+    options: PedigreeOptions | None = None,
+    sample_sheet=None,
 ) -> Validation:
-    """Read and validate a sheet; raise SheetError only if it cannot be read."""
+    """Read and validate a sheet, and cross-check it with a sample sheet if given.
+
+    Raises SheetError only if the sheet or the sample sheet cannot be read.
+    """
     sheet = read_sheet(Path(path), encoding)
     families = pedigree.group_families(sheet, options)
 
@@ -44,9 +63,15 @@ def validate_sheet(
     findings += schemas.check_rows(sheet)
     findings += pedigree.check_pedigrees(sheet, families, options)
 
+    run = None
+    if sample_sheet is not None:
+        run = samplesheet.read_sample_sheet(sample_sheet)
+        findings += run.findings
+        findings += samplesheet.cross_check(run, sheet, families)
+
     findings = _with_families(findings, families)
     findings.sort(key=sort_key)
-    return Validation(sheet, families, findings)
+    return Validation(sheet, families, findings, run)
 
 
 def _with_families(findings, families):
@@ -54,7 +79,7 @@ def _with_families(findings, families):
     family_of = {m.line: f.family_id for f in families for m in f.members}
     return [
         f
-        if f.family or f.line not in family_of
+        if f.family or f.file or f.line not in family_of
         else replace(f, family=family_of[f.line])
         for f in findings
     ]
