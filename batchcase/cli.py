@@ -165,8 +165,16 @@ SAMPLE_SHEET = click.option(
     "sheets), github for annotations in CI.",
 )
 @SAMPLE_SHEET
+@click.option(
+    "--annotate",
+    "annotate_to",
+    type=click.Path(dir_okay=False),
+    metavar="OUT.csv",
+    help="Also write a copy of the sheet with a first Errors column holding "
+    "each row's findings (one SHEET only; never the sheet itself).",
+)
 @sheet_options
-def validate(sheets, fmt, sample_sheet, encoding, options):
+def validate(sheets, fmt, sample_sheet, annotate_to, encoding, options):
     """Check each SHEET and report every problem at once.
 
     Each finding names the file line, the column, the value and how to fix
@@ -176,16 +184,14 @@ def validate(sheets, fmt, sample_sheet, encoding, options):
     Examples:
       batchcase validate batch.csv
       batchcase validate batch.csv --sample-sheet SampleSheet.csv
+      batchcase validate batch.csv --annotate batch.errors.csv
       batchcase validate batch.csv --format json > findings.json
       batchcase validate batch.csv --format github   # in a GitHub workflow
       batchcase validate batches/*.csv               # e.g. from pre-commit
     """
     from batchcase.validation import validate_sheet
 
-    if len(sheets) > 1 and sample_sheet:
-        raise click.UsageError(
-            "--sample-sheet takes one SHEET; validate the sheets one at a time"
-        )
+    _check_one_sheet_options(sheets, sample_sheet, annotate_to)
     failed = False
     for n, sheet in enumerate(sheets):
         try:
@@ -196,8 +202,35 @@ def validate(sheets, fmt, sample_sheet, encoding, options):
             continue
 
         _echo_validation(validation, fmt, several=len(sheets) > 1, first=n == 0)
+        if annotate_to:
+            _annotate(validation, annotate_to, encoding)
         failed = failed or not validation.valid
     sys.exit(ExitCode.FAILED if failed else ExitCode.OK)
+
+
+def _check_one_sheet_options(sheets, sample_sheet, annotate_to) -> None:
+    """--sample-sheet and --annotate need one sheet; --annotate never overwrites."""
+    if len(sheets) > 1 and (sample_sheet or annotate_to):
+        raise click.UsageError(
+            "--sample-sheet and --annotate take one SHEET; validate the sheets "
+            "one at a time"
+        )
+    if annotate_to:
+        for kept in (sheets[0], sample_sheet):
+            if kept and _same_file(annotate_to, kept):
+                raise click.UsageError(
+                    f"--annotate {annotate_to} would overwrite {kept}; write the "
+                    "annotated copy to another file"
+                )
+
+
+def _same_file(a, b) -> bool:
+    from pathlib import Path
+
+    a, b = Path(a), Path(b)
+    if a.exists() and b.exists():
+        return a.samefile(b)
+    return a.resolve() == b.resolve()
 
 
 def _echo_validation(validation, fmt, several: bool, first: bool) -> None:
@@ -215,6 +248,19 @@ def _echo_validation(validation, fmt, several: bool, first: bool) -> None:
         separator = "" if first else "\n"
         text = report.render_text(validation) + report.upload_text(validation)
         click.echo(separator + text, nl=False)
+
+
+def _annotate(validation, out, encoding) -> None:
+    from batchcase.annotate import write_annotated
+
+    unplaced = write_annotated(validation, out, encoding)
+    click.echo(f"Wrote the annotated sheet to {out}", err=True)
+    if unplaced:
+        click.echo(
+            f"{unplaced} finding(s) about the header or the whole sheet have no "
+            "row there: they are only in the report above",
+            err=True,
+        )
 
 
 @main.command()
