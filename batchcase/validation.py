@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from batchcase import pedigree, samplesheet, schemas
+from batchcase import family_ids, pedigree, samplesheet, schemas
 from batchcase.findings import Finding, has_errors, sort_key
 from batchcase.pedigree import Family, PedigreeOptions
 from batchcase.samplesheet import SampleSheet
@@ -62,6 +62,7 @@ def validate_sheet(
     findings += schemas.check_columns(sheet)
     findings += schemas.check_rows(sheet)
     findings += pedigree.check_pedigrees(sheet, families, options)
+    findings += family_ids.check_typos(families)
 
     run = None
     if sample_sheet is not None:

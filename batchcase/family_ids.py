@@ -1,0 +1,199 @@
+"""Family Ids that differ from another only by a typo or by zero padding.
+
+A mother typed under FAM-O301 instead of FAM-0301 splits one trio into two
+incomplete families, and each gets its own errors. This module names the
+Family Id that was likely meant. It only pairs a family without a proband
+with one that has a proband and room for the relatives, so sequential ids
+such as FAM-0301 and FAM-0302 are never reported on their own.
+
+Speed: 33,000 families must not mean 10^9 comparisons. Ids are indexed by
+their one-character deletions (two ids one edit apart share one, and so do
+two ids with two neighbours swapped) and by a normal form (letter case
+folded, zeros leading a number stripped); only ids sharing a key are
+compared.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from batchcase import columns as col
+from batchcase.findings import Finding, warning
+
+PARENTS = ("mother", "father")
+LOOKALIKES = ({"O", "0"}, {"I", "1"}, {"L", "1"}, {"S", "5"}, {"B", "8"}, {"Z", "2"})
+# How sure a kind of difference makes us, most sure first.
+RANKS = {
+    "letter case": 0,
+    "zero padding": 0,
+    "look-alike": 1,
+    "transposition": 1,
+    "one character": 2,
+}
+
+
+def check_typos(families) -> list[Finding]:
+    """A warning for each family whose Family Id looks like a typo of another's."""
+    incomplete = [f for f in families if f.proband is None]
+    if not incomplete or len(incomplete) == len(families):
+        return []
+
+    pairs = _likely_pairs(families, incomplete)
+    if not pairs:
+        return []
+    shapes = Counter(_shape(f.family_id) for f in families)
+    findings, reported = [], set()
+    for pair in pairs:
+        typo, meant = _direction(*pair, shapes)
+        if typo.family_id not in reported:
+            reported.add(typo.family_id)
+            findings.append(_typo_warning(typo, meant))
+    return findings
+
+
+def _likely_pairs(families, incomplete):
+    """(family without proband, the family with a proband it likely belongs to)."""
+    candidates = defaultdict(list)
+    for orphan, family, kind in _complete_neighbours(families, incomplete):
+        if _room_for(orphan, family):
+            candidates[id(orphan)].append((orphan, family, kind))
+
+    pairs = []
+    for found in candidates.values():
+        orphan, family, _ = min(found, key=_preference)
+        pairs.append((orphan, family))
+    return pairs
+
+
+def _complete_neighbours(families, incomplete):
+    """Yield (incomplete, complete, kind) for ids one typo apart."""
+    by_deletion, by_normal = defaultdict(list), defaultdict(list)
+    for family in incomplete:
+        fid = family.family_id
+        for key in _deletions(fid):
+            by_deletion[key].append(family)
+        by_normal[normal_id(fid)].append(family)
+    lengths = {len(f.family_id) + d for f in incomplete for d in (-1, 0, 1)}
+
+    for family in families:
+        fid = family.family_id
+        if family.proband is None or not fid:
+            continue
+        near = list(by_normal.get(normal_id(fid), ()))
+        if len(fid) in lengths:
+            near += [o for key in _deletions(fid) for o in by_deletion.get(key, ())]
+        for orphan in {id(o): o for o in near}.values():
+            kind = typo_kind(orphan.family_id, fid)
+            if kind:
+                yield orphan, family, kind
+
+
+def _deletions(fid: str) -> set[str]:
+    return {fid} | {fid[:i] + fid[i + 1 :] for i in range(len(fid))}
+
+
+def normal_id(fid: str) -> str:
+    """The id with letter case folded and zeros leading each number stripped."""
+    return re.sub(r"\d+", lambda m: m.group().lstrip("0") or "0", fid.casefold())
+
+
+def typo_kind(a: str, b: str) -> str | None:
+    """How two different ids differ, if only by one typo; else None."""
+    if a == b:
+        return None
+    if a.casefold() == b.casefold():
+        return "letter case"
+    if normal_id(a) == normal_id(b):
+        return "zero padding"
+    if len(a) == len(b):
+        return _same_length_kind(a, b)
+    short, long = sorted((a, b), key=len)
+    if len(long) - len(short) != 1:
+        return None
+    pairs = zip(short, long[: len(short)], strict=True)
+    i = next((i for i, (x, y) in enumerate(pairs) if x != y), len(short))
+    return "one character" if short[i:] == long[i + 1 :] else None
+
+
+def _same_length_kind(a: str, b: str) -> str | None:
+    diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(diffs) == 1:
+        i = diffs[0]
+        pair = {a[i].upper(), b[i].upper()}
+        return "look-alike" if pair in LOOKALIKES else "one character"
+    if len(diffs) == 2 and diffs[1] == diffs[0] + 1:
+        i, j = diffs
+        if a[i] == b[j] and a[j] == b[i]:
+            return "transposition"
+    return None
+
+
+def _room_for(orphan, family) -> bool:
+    """The orphan rows would not give the family a second mother or father."""
+    have = Counter(m.role for m in family.members)
+    add = Counter(m.role for m in orphan.members)
+    return all(have[role] + add[role] <= 1 for role in PARENTS)
+
+
+def _preference(candidate):
+    """Families the orphan rows complete first, then surer typos, then sheet order."""
+    orphan, family, kind = candidate
+    size = declared_size(family)
+    fills = size == len(family.members) + len(orphan.members)
+    return (not fills, RANKS[kind], family.members[0].line)
+
+
+def declared_size(family) -> int | None:
+    """The pedigree size the proband's Analysis Workflow asks for, if any."""
+    proband = family.proband
+    workflow = proband.get(col.ANALYSIS_WORKFLOW) if proband else ""
+    match = re.search(r"_(\d+)$", workflow)
+    return int(match.group(1)) if match else None
+
+
+def _shape(fid: str) -> str:
+    return re.sub(r"\d", "9", re.sub(r"[^\W\d_]", "A", fid))
+
+
+def _direction(orphan, family, shapes):
+    """(typo, meant): the id on fewer rows is the typo; then the rarer shape."""
+
+    def weight(f):
+        return (len(f.members), shapes[_shape(f.family_id)], f.proband is not None)
+
+    return (orphan, family) if weight(orphan) < weight(family) else (family, orphan)
+
+
+def _typo_warning(typo, meant) -> Finding:
+    kind = typo_kind(typo.family_id, meant.family_id)
+    how = f"only by {kind}" if kind in ("letter case", "zero padding") else "by a typo"
+    first = typo.members[0]
+    column = _id_column(first, typo.family_id)
+    rows = "its row" if len(typo.members) == 1 else "its rows"
+    return warning(
+        "family-id-typo",
+        f"{column or 'Family Id'} {typo.family_id!r} ({_describe(typo)}) differs "
+        f"{how} from "
+        f"{meant.family_id!r} ({_describe(meant)}); if they are one family, write "
+        f"{meant.family_id!r} on {rows}",
+        line=first.line,
+        column=column,
+        value=typo.family_id,
+        family=typo.family_id,
+    )
+
+
+def _describe(family) -> str:
+    lines = ", ".join(str(m.line) for m in family.members)
+    roles = ", ".join(m.role or "no relation" for m in family.members)
+    label = "line" if len(family.members) == 1 else "lines"
+    proband = "" if family.proband else ", no proband"
+    return f"{label} {lines}: {roles}{proband}"
+
+
+def _id_column(member, fid: str) -> str | None:
+    for name in (col.FAMILY_ID, col.ANALYSIS_GROUP):
+        if member.get(name) == fid:
+            return name
+    return None
