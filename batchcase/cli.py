@@ -192,8 +192,8 @@ def validate(sheets, fmt, sample_sheet, annotate_to, encoding, options):
     from batchcase.validation import validate_sheet
 
     _check_one_sheet_options(sheets, sample_sheet, annotate_to)
-    failed = False
-    for n, sheet in enumerate(sheets):
+    failed, shown = False, 0
+    for sheet in sheets:
         try:
             validation = validate_sheet(sheet, encoding, options, sample_sheet)
         except BatchcaseError as exc:  # one unreadable sheet must not hide the rest
@@ -201,7 +201,8 @@ def validate(sheets, fmt, sample_sheet, annotate_to, encoding, options):
             failed = True
             continue
 
-        _echo_validation(validation, fmt, several=len(sheets) > 1, first=n == 0)
+        _echo_validation(validation, fmt, several=len(sheets) > 1, first=not shown)
+        shown += 1
         if annotate_to:
             _annotate(validation, annotate_to, encoding)
         failed = failed or not validation.valid
