@@ -191,12 +191,14 @@ def _data_keys(version: int | None) -> tuple[str, ...]:
 def _samples(path: Path, section: Section, findings: list[Finding]):
     """The sample rows of one data section; its first record is the header."""
     if not section.records:
-        findings.append(_sample_error(path, section, section.line, "is empty"))
+        findings.append(_sample_error(path, section, section.line, "has no rows"))
         return []
     header_line, names = section.records[0]
     names = [name.strip() for name in names]
     if SAMPLE_ID not in names:
-        findings.append(_sample_error(path, section, header_line, "has no Sample_ID"))
+        findings.append(
+            _sample_error(path, section, header_line, "has no Sample_ID column")
+        )
         return []
 
     project_column = DATA_SECTIONS[section.key]
@@ -218,8 +220,8 @@ def _cell(cells: list[str], position: int) -> str:
 def _sample_error(path, section, line, problem) -> Finding:
     return error(
         "sample-section",
-        f"[{section.name}] {problem} column; its first row must be the header "
-        "with Sample_ID, then one row per sample",
+        f"[{section.name}] {problem}; its first row must be the header with "
+        "Sample_ID, then one row per sample",
         line=line,
         file=str(path),
     )
@@ -378,18 +380,20 @@ def _check_sample(sample_sheet, sheet, row, biosamples, family_of):
     line, project = biosamples[row.sample_id]
     if row.project_column is None or not project or row.project == project:
         return []
-    return [
-        error(
-            "sample-project",
-            f"{row.project_column} {row.project!r} differs from the Default Project "
-            f"{project!r} of biosample {row.sample_id!r} ({sheet.name} line {line}); "
-            "the data would land in another project, so make them the same",
-            column=row.project_column,
-            value=row.project,
-            family=family_of.get(line),
-            **where,
-        )
-    ]
+    return [_wrong_project(sheet, row, line, project, family_of.get(line), where)]
+
+
+def _wrong_project(sheet, row, line, project, family, where) -> Finding:
+    return error(
+        "sample-project",
+        f"{row.project_column} {row.project!r} differs from the Default Project "
+        f"{project!r} of biosample {row.sample_id!r} ({sheet.name} line {line}); "
+        "the data would land in another project, so make them the same",
+        column=row.project_column,
+        value=row.project,
+        family=family,
+        **where,
+    )
 
 
 def _unknown_sample(sheet, row, biosamples, where) -> Finding:

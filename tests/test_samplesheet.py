@@ -270,7 +270,7 @@ def test_lanes_repeat_a_sample_id_without_complaint(trio, write_run):
     validate(trio, "--sample-sheet", run, expect_exit=0)
 
 
-def test_a_file_that_is_not_a_sample_sheet_is_one_error(trio, write_run):
+def test_a_file_that_is_not_a_sample_sheet_says_so(trio, write_run):
     run = write_run("Sample_ID,Index\nS-P,AAAA\n", name="notes.csv")
     findings = findings_of(trio, run)
     rules = [f["rule"] for f in findings]
@@ -289,6 +289,20 @@ def test_a_data_section_without_sample_id_names_its_header_line(trio, write_run)
     run = write_run(v2().replace("Sample_ID,Index,Index2", "SampleID,Index,Index2"))
     [finding] = findings_of(trio, run)
     assert (finding["line"], finding["rule"]) == (7, "sample-section")
+    assert finding["message"] == (
+        "[BCLConvert_Data] has no Sample_ID column; its first row must be the "
+        "header with Sample_ID, then one row per sample"
+    )
+
+
+def test_an_empty_data_section_is_reported_at_its_marker(trio, write_run):
+    run = write_run(HEADER_V2 + "\n[BCLConvert_Data],,\n\n[Cloud_Data]\n")
+    findings = findings_of(trio, run)
+    assert [(f["line"], f["rule"]) for f in findings] == [
+        (6, "sample-section"),
+        (8, "sample-section"),
+    ]
+    assert findings[0]["message"].startswith("[BCLConvert_Data] has no rows; ")
 
 
 def test_json_names_the_sample_sheet_and_the_command(trio, write_run):
