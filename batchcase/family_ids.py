@@ -22,6 +22,7 @@ from batchcase import columns as col
 from batchcase.findings import Finding, warning
 
 PARENTS = ("mother", "father")
+RELATIVES = {"mother", "father", "sibling"}
 LOOKALIKES = ({"O", "0"}, {"I", "1"}, {"L", "1"}, {"S", "5"}, {"B", "8"}, {"Z", "2"})
 # How sure a kind of difference makes us, most sure first.
 RANKS = {
@@ -130,9 +131,11 @@ def _same_length_kind(a: str, b: str) -> str | None:
 
 
 def _room_for(orphan, family) -> bool:
-    """The orphan rows would not give the family a second mother or father."""
-    have = Counter(m.role for m in family.members)
+    """The orphan rows are relatives, and no second mother or father for family."""
     add = Counter(m.role for m in orphan.members)
+    if not set(add) <= RELATIVES:
+        return False  # a row that claims to be a proband is not a stray relative
+    have = Counter(m.role for m in family.members)
     return all(have[role] + add[role] <= 1 for role in PARENTS)
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import trio_rows
+from conftest import SAMPLE_SHEETS, trio_rows
 
 from batchcase import family_ids
 from batchcase.cli import main
@@ -115,6 +115,14 @@ def test_no_warning_when_the_neighbour_already_has_that_parent(findings):
         member("FAM-0310", "LAB-3", "mother"),
     ]
     assert findings(rows) == []
+
+
+def test_a_proband_without_its_workflow_is_not_taken_for_a_relative():
+    sheet = SAMPLE_SHEETS / "invalid" / "parent_sex_and_missing_member.csv"
+    result = CliRunner().invoke(main, ["validate", str(sheet), "--format", "json"])
+    rules = {f["rule"] for f in json.loads(result.output)["findings"]}
+    assert "workflow-missing" in rules  # FAM-0621 next to FAM-0601, which lacks
+    assert "family-id-typo" not in rules  # a father: still a family of its own
 
 
 def test_the_family_the_rows_complete_is_preferred(write_sheet):
