@@ -35,7 +35,7 @@ def format_finding(finding: Finding, sheet_name: str) -> str:
 def render_text(validation) -> str:
     """Findings grouped by case, or by the other file they name; then the summary."""
     name = validation.sheet.name
-    groups: dict[str | None, list[Finding]] = defaultdict(list)
+    groups: dict[str, list[Finding]] = defaultdict(list)
     for finding in validation.findings:
         groups[_heading(finding)].append(finding)
 
@@ -186,8 +186,11 @@ def _findings_table(validation) -> list[str]:
     ]
     for f in validation.findings:
         mark = "error" if f.is_error else "warning"
+        line = f.line or ""
+        if f.file:  # a line of another file, e.g. the sample sheet
+            line = f"{PurePath(f.file).name}:{line}" if line else PurePath(f.file).name
         rows.append(
-            f"| {mark} | {f.line or ''} | {md_cell(f.column)} | {md_cell(f.value)} "
+            f"| {mark} | {md_cell(line)} | {md_cell(f.column)} | {md_cell(f.value)} "
             f"| {md_cell(f.message)} |"
         )
     return rows + [""]

@@ -339,6 +339,16 @@ def test_plan_records_the_upload_command(trio, write_run, tmp_path):
     assert f"\n    {command}\n" in (out / "report.md").read_text()
 
 
+def test_report_md_names_the_sample_sheet_of_a_finding(trio, write_run, tmp_path):
+    run = write_run(v2(bcl=("S-P", "S-M", "S-F", "S-X")))
+    out = tmp_path / "plan"
+    args = ["plan", str(trio), "--sample-sheet", str(run), "--out", str(out)]
+    assert CliRunner().invoke(main, args).exit_code == 1
+
+    markdown = (out / "report.md").read_text()
+    assert "| error | SampleSheet.csv:11 | Sample_ID | S-X |" in markdown
+
+
 def test_plan_with_errors_has_no_upload_command(trio, write_run, tmp_path):
     from batchcase.plan import build_plan
 
