@@ -356,3 +356,19 @@ def test_plan_with_errors_has_no_upload_command(trio, write_run, tmp_path):
     plan = build_plan(trio, sample_sheet=run)
     assert not plan.valid
     assert plan.upload_command is None
+
+
+def test_a_finding_about_the_whole_sample_sheet_names_only_the_file(trio, write_run):
+    run = write_run(HEADER_V2, name="notes.csv")
+    result = validate(trio, "--sample-sheet", run, expect_exit=1)
+    assert result.output.splitlines()[:2] == [
+        "File notes.csv",
+        "  notes.csv: error: notes.csv has no [BCLConvert_Data] or [Cloud_Data] "
+        "section (v2 sample sheet) nor a [Data] section (v1): is it the run's "
+        "sample sheet?",
+    ]
+
+
+def test_a_missing_sample_sheet_is_a_usage_error(trio, tmp_path):
+    result = validate(trio, "--sample-sheet", tmp_path / "nope.csv", expect_exit=2)
+    assert "does not exist" in result.output
