@@ -6,16 +6,19 @@ Family Id that was likely meant. It only pairs a family without a proband
 with one that has a proband and room for the relatives, so sequential ids
 such as FAM-0301 and FAM-0302 are never reported on their own.
 
-Speed: 33,000 families must not mean 10^9 comparisons. Ids are indexed by
-their one-character deletions (two ids one edit apart share one, and so do
-two ids with two neighbours swapped) and by a normal form (letter case
-folded, zeros leading a number stripped); only ids sharing a key are
-compared.
+Speed: 33,000 families must not mean 10^9 comparisons. Ids differing only
+in case or zero padding share a case-folded, zero-less key. For one-edit
+typos, a few families without a proband have every id one edit away from
+theirs looked up among the others'; many are indexed by their
+one-character deletions (ids one edit apart share one, and so do ids with
+two neighbours swapped) and each other id probes that index. Only ids
+found so are compared.
 """
 
 from __future__ import annotations
 
 import re
+import string
 from collections import Counter, defaultdict
 
 from batchcase import columns as col
@@ -24,6 +27,9 @@ from batchcase.findings import Finding, warning
 PARENTS = ("mother", "father")
 RELATIVES = {"mother", "father", "sibling"}
 LOOKALIKES = ({"O", "0"}, {"I", "1"}, {"L", "1"}, {"S", "5"}, {"B", "8"}, {"Z", "2"})
+_SHAPES = str.maketrans(
+    string.ascii_letters + string.digits, "A" * 52 + "9" * len(string.digits)
+)
 # How sure a kind of difference makes us, most sure first.
 RANKS = {
     "letter case": 0,
@@ -36,11 +42,13 @@ RANKS = {
 
 def check_typos(families) -> list[Finding]:
     """A warning for each family whose Family Id looks like a typo of another's."""
-    incomplete = [f for f in families if f.proband is None]
-    if not incomplete or len(incomplete) == len(families):
+    complete, incomplete = [], []
+    for family in families:
+        (incomplete if family.proband is None else complete).append(family)
+    if not incomplete or not complete:
         return []
 
-    pairs = _likely_pairs(families, incomplete)
+    pairs = _likely_pairs(complete, incomplete)
     if not pairs:
         return []
     shapes = Counter(_shape(f.family_id) for f in families)
@@ -53,10 +61,10 @@ def check_typos(families) -> list[Finding]:
     return findings
 
 
-def _likely_pairs(families, incomplete):
+def _likely_pairs(complete, incomplete):
     """(family without proband, the family with a proband it likely belongs to)."""
     candidates = defaultdict(list)
-    for orphan, family, kind in _complete_neighbours(families, incomplete):
+    for orphan, family, kind in _complete_neighbours(complete, incomplete):
         if _room_for(orphan, family):
             candidates[id(orphan)].append((orphan, family, kind))
 
@@ -69,29 +77,69 @@ def _likely_pairs(families, incomplete):
 
 def _complete_neighbours(families, incomplete):
     """Yield (incomplete, complete, kind) for ids one typo apart."""
-    by_deletion, by_normal = defaultdict(list), defaultdict(list)
-    for family in incomplete:
-        fid = family.family_id
-        for key in _deletions(fid):
-            by_deletion[key].append(family)
-        by_normal[normal_id(fid)].append(family)
-    lengths = {len(f.family_id) + d for f in incomplete for d in (-1, 0, 1)}
-
+    complete = defaultdict(list)
     for family in families:
-        fid = family.family_id
-        if family.proband is None or not fid:
-            continue
-        near = list(by_normal.get(normal_id(fid), ()))
+        if family.family_id:
+            complete[family.family_id].append(family)
+    alphabet = set("".join(complete))
+
+    # Few orphans: try every id one edit away; many: scan every complete id.
+    if len(incomplete) * len(alphabet) * 2 < len(complete):
+        near = _generated_neighbours(incomplete, complete, alphabet)
+    else:
+        near = _scanned_neighbours(incomplete, complete)
+    for orphan, fid in near:
+        kind = typo_kind(orphan.family_id, fid)
+        if kind:
+            yield from ((orphan, family, kind) for family in complete[fid])
+
+
+def _generated_neighbours(incomplete, complete, alphabet):
+    by_zeros = defaultdict(list)
+    for fid in complete:
+        by_zeros[_without_zeros(fid)].append(fid)
+    for orphan in incomplete:
+        oid = orphan.family_id
+        near = set(by_zeros.get(_without_zeros(oid), ()))
+        near.update(fid for fid in _one_edit(oid, alphabet) if fid in complete)
+        yield from ((orphan, fid) for fid in near)
+
+
+def _one_edit(fid: str, alphabet):
+    """Every string one deletion, insertion, substitution or swap away from fid."""
+    for i in range(len(fid) + 1):
+        head, tail = fid[:i], fid[i:]
+        yield head + tail[1:]
+        yield head + tail[1:2] + tail[:1] + tail[2:]
+        for char in alphabet:
+            yield head + char + tail
+            yield head + char + tail[1:]
+
+
+def _scanned_neighbours(incomplete, complete):
+    by_deletion, by_zeros = defaultdict(list), defaultdict(list)
+    for orphan in incomplete:
+        for key in _deletions(orphan.family_id):
+            by_deletion[key].append(orphan)
+        by_zeros[_without_zeros(orphan.family_id)].append(orphan)
+    lengths = {len(o.family_id) + d for o in incomplete for d in (-1, 0, 1)}
+
+    for fid in complete:
+        near = list(by_zeros.get(_without_zeros(fid), ()))
         if len(fid) in lengths:
-            near += [o for key in _deletions(fid) for o in by_deletion.get(key, ())]
-        for orphan in {id(o): o for o in near}.values():
-            kind = typo_kind(orphan.family_id, fid)
-            if kind:
-                yield orphan, family, kind
+            for key in _deletions(fid):
+                near += by_deletion.get(key, ())
+        yield from ((orphan, fid) for orphan in {id(o): o for o in near}.values())
 
 
-def _deletions(fid: str) -> set[str]:
-    return {fid} | {fid[:i] + fid[i + 1 :] for i in range(len(fid))}
+def _deletions(fid: str) -> list[str]:
+    """The id and each id one character shorter: one-typo neighbours share one."""
+    return [fid] + [fid[:i] + fid[i + 1 :] for i in range(len(fid))]
+
+
+def _without_zeros(fid: str) -> str:
+    """A cheap key equal for ids of one normal_id (and a few more)."""
+    return fid.casefold().replace("0", "")
 
 
 def normal_id(fid: str) -> str:
@@ -156,7 +204,8 @@ def declared_size(family) -> int | None:
 
 
 def _shape(fid: str) -> str:
-    return re.sub(r"\d", "9", re.sub(r"[^\W\d_]", "A", fid))
+    """FAM-0301 -> AAA-9999: how the sheet writes its ids."""
+    return fid.translate(_SHAPES)
 
 
 def _direction(orphan, family, shapes):

@@ -164,3 +164,18 @@ def test_33000_families_are_not_compared_pairwise(monkeypatch):
     assert len(found) == 330
     assert found[0].message.startswith("Family Id 'FAM-00000X' (line 40000: mother")
     assert len(calls) < 5_000  # all pairs would be over 10 million
+
+
+@pytest.mark.parametrize("others", [0, 3_000], ids=["scan", "generate"])
+def test_every_kind_of_typo_is_found_among_few_or_many_families(others):
+    def family(fid, line, role="proband"):
+        return Family(fid, [Member(line, role, {"Family Id": fid})])
+
+    meant = ["FAM-0012", "FAM-0301", "FAM-0302", "FAM-0303", "FAM-0304", "FAM-0305"]
+    typos = ["FAM-012", "FAM-O301", "FAM-0392", "fam-0303", "FAM-03044", "FAM-0350"]
+    families = [family(fid, n) for n, fid in enumerate(meant, 1)]
+    families += [family(f"LAB-{n:04d}-X", 100 + n) for n in range(others)]
+    families += [family(fid, 10_000 + n, "sibling") for n, fid in enumerate(typos)]
+
+    found = {f.value: f.message.split("from ")[1][:10] for f in check_typos(families)}
+    assert found == {typo: repr(fid) for typo, fid in zip(typos, meant, strict=True)}
