@@ -2,9 +2,10 @@
 
 A mother typed under FAM-O301 instead of FAM-0301 splits one trio into two
 incomplete families, and each gets its own errors. This module names the
-Family Id that was likely meant. It only pairs a family without a proband
-with one that has a proband and room for the relatives, so sequential ids
-such as FAM-0301 and FAM-0302 are never reported on their own.
+Family Id that was likely meant. It only pairs a family of relatives with
+no proband with one that has a proband and room for those relatives, so
+sequential ids such as FAM-0301 and FAM-0302 are never reported on their
+own.
 
 Speed: 33,000 families must not mean 10^9 comparisons. Ids differing only
 in case or zero padding share a case-folded, zero-less key. For one-edit
