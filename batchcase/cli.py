@@ -93,45 +93,130 @@ def main(ctx, verbose, quiet, log_file, traceback):
 
 
 SHEET = click.argument("sheet", type=click.Path(exists=True, dir_okay=False))
+SAMPLE_SHEET = click.option(
+    "--sample-sheet",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The run's Illumina sample sheet (v1 or v2): check that every Sample_ID "
+    "is a biosample of the sheet, in its Default Project, and print the "
+    "`bs upload run` command.",
+)
 
 
 @main.command()
-@SHEET
+@click.argument(
+    "sheets",
+    metavar="SHEET...",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+)
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "github"]),
     default="text",
     show_default=True,
-    help="text for people, json for scripts, github for annotations in CI.",
+    help="text for people, json for scripts (one object per line for several "
+    "sheets), github for annotations in CI.",
+)
+@SAMPLE_SHEET
+@click.option(
+    "--annotate",
+    "annotate_to",
+    type=click.Path(dir_okay=False),
+    metavar="OUT.csv",
+    help="Also write a copy of the sheet with a first Errors column holding "
+    "each row's findings (one SHEET only; never the sheet itself).",
 )
 @sheet_options
-def validate(sheet, fmt, encoding, options):
-    """Check SHEET and report every problem at once.
+def validate(sheets, fmt, sample_sheet, annotate_to, encoding, options):
+    """Check each SHEET and report every problem at once.
 
     Each finding names the file line, the column, the value and how to fix
-    it. Exits 0 when the sheet has no errors (warnings allowed), 1 when it
-    has errors.
+    it. Exits 0 when no sheet has errors (warnings allowed), 1 when one has.
 
     \b
     Examples:
       batchcase validate batch.csv
+      batchcase validate batch.csv --sample-sheet SampleSheet.csv
+      batchcase validate batch.csv --annotate batch.errors.csv
       batchcase validate batch.csv --format json > findings.json
       batchcase validate batch.csv --format github   # in a GitHub workflow
+      batchcase validate batches/*.csv               # e.g. from pre-commit
     """
+    from batchcase.validation import validate_sheet
+
+    _check_one_sheet_options(sheets, sample_sheet, annotate_to)
+    failed, shown = False, 0
+    for sheet in sheets:
+        try:
+            validation = validate_sheet(sheet, encoding, options, sample_sheet)
+        except BatchcaseError as exc:  # one unreadable sheet must not hide the rest
+            click.echo(f"Error: {exc}", err=True)
+            failed = True
+            continue
+
+        _echo_validation(validation, fmt, several=len(sheets) > 1, first=not shown)
+        shown += 1
+        if annotate_to:
+            _annotate(validation, annotate_to, encoding)
+        failed = failed or not validation.valid
+    sys.exit(ExitCode.FAILED if failed else ExitCode.OK)
+
+
+def _check_one_sheet_options(sheets, sample_sheet, annotate_to) -> None:
+    """--sample-sheet and --annotate need one sheet; --annotate never overwrites."""
+    if len(sheets) > 1 and (sample_sheet or annotate_to):
+        raise click.UsageError(
+            "--sample-sheet and --annotate take one SHEET; validate the sheets "
+            "one at a time"
+        )
+    if annotate_to:
+        for kept in (sheets[0], sample_sheet):
+            if kept and _same_file(annotate_to, kept):
+                raise click.UsageError(
+                    f"--annotate {annotate_to} would overwrite {kept}; write the "
+                    "annotated copy to another file"
+                )
+
+
+def _same_file(a, b) -> bool:
+    from pathlib import Path
+
+    a, b = Path(a), Path(b)
+    if a.exists() and b.exists():
+        return a.samefile(b)
+    return a.resolve() == b.resolve()
+
+
+def _echo_validation(validation, fmt, several: bool, first: bool) -> None:
+    """Print one sheet's validation; several sheets in JSON are one line each."""
     import json
 
     from batchcase import report
-    from batchcase.validation import validate_sheet
 
-    validation = validate_sheet(sheet, encoding, options)
     if fmt == "json":
-        click.echo(json.dumps(report.validation_json(validation), indent=2))
+        data = report.validation_json(validation)
+        click.echo(json.dumps(data) if several else json.dumps(data, indent=2))
     elif fmt == "github":
         click.echo(report.render_github(validation), nl=False)
     else:
-        click.echo(report.render_text(validation), nl=False)
-    sys.exit(ExitCode.OK if validation.valid else ExitCode.FAILED)
+        separator = "" if first else "\n"
+        text = report.render_text(validation) + report.upload_text(validation)
+        click.echo(separator + text, nl=False)
+
+
+def _annotate(validation, out, encoding) -> None:
+    from batchcase.annotate import write_annotated
+
+    unplaced = write_annotated(validation, out, encoding)
+    click.echo(f"Wrote the annotated sheet to {out}", err=True)
+    if unplaced:
+        click.echo(
+            f"{unplaced} finding(s) about the header or the whole sheet have no "
+            "row there: they are only in the report above",
+            err=True,
+        )
 
 
 @main.command()
@@ -144,8 +229,9 @@ def validate(sheet, fmt, encoding, options):
     show_default=True,
     help="Folder for cases/<Family Id>.json, report.html, report.md, report.json.",
 )
+@SAMPLE_SHEET
 @sheet_options
-def plan(sheet, out_dir, encoding, options):
+def plan(sheet, out_dir, sample_sheet, encoding, options):
     """Dry-run SHEET: write every case body that `submit` would post.
 
     Nothing is sent anywhere. The folder gets cases/<Family Id>.json (the
@@ -153,17 +239,19 @@ def plan(sheet, out_dir, encoding, options):
     drawings, findings, every case), report.md to paste into a pull
     request, and report.json for scripts. Exits 1 when the sheet has
     errors (the files are still written, so you can see what is wrong).
+    With --sample-sheet the run's `bs upload run` command is printed too.
     """
     from batchcase import report
     from batchcase.plan import build_plan, write_plan
 
-    result = build_plan(sheet, encoding, options)
+    result = build_plan(sheet, encoding, options, sample_sheet=sample_sheet)
     write_plan(result, out_dir)
     if result.findings:
         click.echo(report.render_text(result.validation), nl=False)
     else:
         click.echo(report.summary_line(result.validation))
     click.echo(f"Wrote {len(result.cases)} case file(s) and the report to {out_dir}/")
+    click.echo(report.upload_text(result.validation), nl=False)
     sys.exit(ExitCode.OK if result.valid else ExitCode.FAILED)
 
 

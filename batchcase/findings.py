@@ -15,7 +15,9 @@ class Finding:
 
     `line` is the file line as an editor counts it (1-based), or None for a
     problem with the whole sheet. `family` names the case it belongs to, when
-    it belongs to one, so reports can group findings by case.
+    it belongs to one, so reports can group findings by case. `file` is None
+    for a finding about the sheet being validated, or the path of the other
+    file it is about (the run's sample sheet); `line` then counts in that file.
     """
 
     severity: Severity
@@ -25,6 +27,7 @@ class Finding:
     rule: str
     message: str
     family: str | None = None
+    file: str | None = None
 
     @property
     def is_error(self) -> bool:
@@ -36,17 +39,19 @@ class Finding:
         return data
 
 
-def error(rule, message, line=None, column=None, value=None, family=None):
-    return Finding(Severity.ERROR, line, column, value, rule, message, family)
+def error(rule, message, line=None, column=None, value=None, family=None, file=None):
+    return Finding(Severity.ERROR, line, column, value, rule, message, family, file)
 
 
-def warning(rule, message, line=None, column=None, value=None, family=None):
-    return Finding(Severity.WARNING, line, column, value, rule, message, family)
+def warning(rule, message, line=None, column=None, value=None, family=None, file=None):
+    return Finding(Severity.WARNING, line, column, value, rule, message, family, file)
 
 
 def sort_key(finding: Finding):
-    """Order findings by line, errors before warnings on the same line."""
+    """Order findings by file (the sheet first), by line, errors before warnings."""
     return (
+        finding.file is not None,
+        finding.file or "",
         finding.line if finding.line is not None else 0,
         finding.severity is not Severity.ERROR,
         finding.column or "",

@@ -32,6 +32,11 @@ class Plan:
     def valid(self) -> bool:
         return self.validation.valid
 
+    @property
+    def upload_command(self) -> str | None:
+        """`bs upload run ...` when a sample sheet was given and nothing is wrong."""
+        return self.validation.upload_command
+
     def families_with_errors(self) -> set[str]:
         return {f.family for f in self.validation.errors if f.family}
 
@@ -41,9 +46,10 @@ def build_plan(
     encoding: str = "utf-8",
     options: PedigreeOptions | None = None,
     resolver=None,
+    sample_sheet=None,
 ) -> Plan:
-    """Validate a sheet and map each family to its case body."""
-    validation = validate_sheet(path, encoding, options)
+    """Validate a sheet (and its run's sample sheet) and map each family."""
+    validation = validate_sheet(path, encoding, options, sample_sheet)
     cases = build_cases(validation.sheet, validation.families, resolver)
     return Plan(validation, cases)
 

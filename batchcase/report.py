@@ -7,8 +7,9 @@ import json
 import re
 from collections import defaultdict
 from datetime import UTC, datetime
+from pathlib import PurePath
 
-from batchcase.findings import Finding
+from batchcase.findings import Finding, sort_key
 
 
 def _count(n: int, word: str) -> str:
@@ -29,42 +30,69 @@ def summary_line(validation) -> str:
 
 def format_finding(finding: Finding, sheet_name: str) -> str:
     """`sheet.csv:12: error: Relation: message`, as editors and people read it."""
-    where = f"{sheet_name}:{finding.line}" if finding.line else sheet_name
+    name = PurePath(finding.file).name if finding.file else sheet_name
+    where = f"{name}:{finding.line}" if finding.line else name
     column = f"{finding.column}: " if finding.column else ""
     return f"{where}: {finding.severity}: {column}{finding.message}"
 
 
 def render_text(validation) -> str:
-    """Findings grouped by case, then the summary line."""
+    """Findings grouped by case, or by the other file they name; then the summary."""
     name = validation.sheet.name
-    groups: dict[str | None, list[Finding]] = defaultdict(list)
+    groups: dict[str, list[Finding]] = defaultdict(list)
     for finding in validation.findings:
-        groups[finding.family].append(finding)
+        groups[_heading(finding)].append(finding)
 
     lines = []
-    for family, findings in sorted(groups.items(), key=lambda kv: kv[1][0].line or 0):
-        lines.append("Whole sheet" if family is None else f"Case {family}")
+    for heading, findings in sorted(groups.items(), key=lambda kv: sort_key(kv[1][0])):
+        lines.append(heading)
         lines += [f"  {format_finding(f, name)}" for f in findings]
         lines.append("")
     lines.append(summary_line(validation))
     return "\n".join(lines) + "\n"
 
 
+def _heading(finding: Finding) -> str:
+    if finding.family is not None:
+        return f"Case {finding.family}"
+    if finding.file:
+        return f"File {PurePath(finding.file).name}"
+    return "Whole sheet"
+
+
+def upload_text(validation) -> str:
+    """The `bs upload run` lines that end the text output; empty until ready."""
+    command = validation.upload_command
+    if not command:
+        return ""
+    return (
+        "Upload the run's data with this command, after replacing <run folder> "
+        "with the run's output folder:\n"
+        f"{command}\n"
+    )
+
+
 def validation_json(validation) -> dict:
     """The `validate --format json` object; its keys are a stable contract."""
-    return {
+    data = {
         "sheet": str(validation.sheet.path),
         "valid": validation.valid,
         "cases": validation.case_count,
         "errors": len(validation.errors),
         "warnings": len(validation.warnings),
-        "findings": [_finding_json(f) for f in validation.findings],
     }
+    if validation.sample_sheet is not None:
+        data["sample_sheet"] = str(validation.sample_sheet.path)
+        data["upload_command"] = validation.upload_command
+    data["findings"] = [_finding_json(f) for f in validation.findings]
+    return data
 
 
 def _finding_json(finding: Finding) -> dict:
     keys = ("severity", "line", "column", "value", "rule", "message")
     data = finding.as_dict()
+    if finding.file:  # only findings about another file, e.g. the sample sheet
+        keys = ("file", *keys)
     return {key: data[key] for key in keys}
 
 
@@ -82,7 +110,7 @@ def render_github(validation) -> str:
     out = []
     for f in validation.findings:
         level = "error" if f.is_error else "warning"
-        props = [f"file={_escape_property(path)}"]
+        props = [f"file={_escape_property(f.file or path)}"]
         if f.line:
             props.append(f"line={f.line}")
         title = f"{f.column}: {f.rule}" if f.column else f.rule
@@ -122,8 +150,14 @@ _MD_ESCAPES |= {c: "\\" + c for c in "\\*[]~"}
 _MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
+class CodeLine(str):
+    """Text for a Markdown indented code block: shown as written, on one line."""
+
+
 def md_cell(value) -> str:
     """A sheet value made inert in Markdown: no HTML, links, emphasis or cells."""
+    if isinstance(value, CodeLine):  # inside a code block nothing is markup
+        return " ".join(value.splitlines())
     text = "" if value is None else str(value)
     text = "".join(_MD_ESCAPES.get(char, char) for char in text)
     text = _MD_UNDERSCORE.sub(r"\\_", text)  # LAB_01 stays; _emphasis_ does not
@@ -186,14 +220,20 @@ def _summary(plan, generated: datetime) -> dict:
         "samples": len(validation.sheet.table),
         "errors": len(validation.errors),
         "warnings": len(validation.warnings),
-        "upload_command": getattr(plan, "upload_command", None),
+        "upload_command": CodeLine(plan.upload_command)
+        if plan.upload_command
+        else None,
     }
 
 
 def _finding_view(finding: Finding, anchors: dict) -> dict:
+    line = finding.line
+    if finding.file:  # a line of another file, such as the sample sheet
+        name = PurePath(finding.file).name
+        line = f"{name}:{line}" if line else name
     return {
         "severity": str(finding.severity),
-        "line": finding.line,
+        "line": line,
         "column": finding.column,
         "value": finding.value,
         "rule": finding.rule,

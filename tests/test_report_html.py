@@ -153,12 +153,17 @@ def test_summary_names_sheet_date_and_counts():
 
 
 def test_upload_command_is_shown_when_the_plan_has_one():
-    plan = plan_of(SAMPLE_SHEETS / "trio_workflow.csv")
-    plan.upload_command = "bs upload run --name Run-7 /data/run7 --type=<fastq>"
+    from batchcase.plan import build_plan
+
+    plan = build_plan(
+        SAMPLE_SHEETS / "mixed_batch_workflow.csv",
+        sample_sheet=SAMPLE_SHEETS / "mixed_batch_samplesheet.csv",
+    )
     html = plan_html(plan, WHEN)
 
-    assert "bs upload run --name Run-7 /data/run7 --type=&lt;fastq&gt;" in html
-    assert "    bs upload run --name Run-7" in plan_markdown(plan, WHEN)
+    command = "bs upload run -n RUN-2026-11-30 -t NovaSeqXSeries"
+    assert f"{command} &lt;run folder&gt; --concurrency=high" in html
+    assert f"    {command} <run folder> --concurrency=high" in plan_markdown(plan, WHEN)
 
 
 def test_findings_table_gives_line_column_value_and_case():
