@@ -9,9 +9,8 @@ server before anything is sent again.
 from __future__ import annotations
 
 import csv
+import io
 import logging
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from batchcase import atomic
 from batchcase import columns as col
 from batchcase.errors import (
     ApiError,
@@ -371,32 +371,37 @@ def write_results_csv(
     no new case id keeps its old one. With `heading="Errors"` it is the file
     Emedgene's tool writes for a refused batch (a Case Id column stays put).
     """
+    from batchcase.annotate import inert_cell
+
     out = Path(out) if out else results_path_for(sheet_path)
-    moving = heading == col.CASE_ID and col.CASE_ID in columns
-    kept = [name for name in columns if not (moving and name == col.CASE_ID)]
+    moving = heading == col.CASE_ID and col.CASE_ID in table.columns
+    # Headers as the lab wrote them; cells by position (the table's column
+    # names are the canonical spellings of near-miss headers).
+    kept = [
+        i
+        for i, name in enumerate(table.columns)
+        if not (moving and name == col.CASE_ID)
+    ]
     old = table[col.CASE_ID] if moving else None
 
-    rows = [["[Data]"] + [""] * (len(columns) - 1), [heading, *kept]]
-    cells_by_line = zip(table.index, table[kept].itertuples(index=False), strict=True)
+    rows = [
+        ["[Data]"] + [""] * (len(columns) - 1),
+        [heading, *(columns[i] for i in kept)],
+    ]
+    cells_by_line = zip(
+        table.index, table.iloc[:, kept].itertuples(index=False), strict=True
+    )
     for line, cells in cells_by_line:
         previous = old[line] if old is not None else ""
-        rows.append([by_line.get(int(line)) or previous, *cells])
-    _write_atomically(out, rows)
+        rows.append([inert_cell(by_line.get(int(line)) or previous), *cells])
+    atomic.write_text(out, _csv_text(rows))
     return out
 
 
-def _write_atomically(path: Path, rows) -> None:
-    """Write CSV rows to a temporary file beside `path`, then rename it over."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as file:
-            csv.writer(file, lineterminator="\n").writerows(rows)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _csv_text(rows) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
 
 
 def _pending(state, family_id: str) -> bool:

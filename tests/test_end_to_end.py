@@ -124,3 +124,17 @@ def test_one_submission_logs_in_once(tmp_path, sandbox):
 
     logins = [r for r in sandbox.requests if r[1].startswith("/api/auth/")]
     assert len(logins) == 1
+
+
+def test_refused_sheet_with_a_misspelt_header_keeps_it_in_the_results(
+    tmp_path, sandbox
+):
+    sheet = copy("invalid/header_near_miss.csv", tmp_path)
+
+    result = batchcase("submit", sheet, "--host", sandbox.url, "--yes", expect_exit=1)
+
+    assert "did you mean 'Analysis Group'" in result.output
+    header = (tmp_path / "header_near_miss.results.csv").read_text().splitlines()[1]
+    assert header.startswith("Errors,BioSample Name,")
+    assert ",Analysis group," in header  # as the lab wrote it
+    assert sandbox.case_count == 0
