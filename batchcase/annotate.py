@@ -14,8 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from batchcase import atomic
-from batchcase.errors import SheetError
-from batchcase.sheet import decode
+from batchcase.sheet import csv_records, decode
 
 ERRORS_HEADER = "Errors"
 # A cell starting with one of these is a formula (or may become one) in Excel.
@@ -55,7 +54,7 @@ def annotated_csv(validation, encoding: str = "utf-8") -> tuple[str, int]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     placed = set()
-    for line, cells in _records(text, path.name):
+    for line, cells in csv_records(text, path.name):
         note = "; ".join(messages.get(line, []))
         if line == header_line:
             writer.writerow([ERRORS_HEADER, *cells])
@@ -75,20 +74,3 @@ def write_annotated(validation, out, encoding: str = "utf-8") -> int:
     text, unplaced = annotated_csv(validation, encoding)
     atomic.write_text(Path(out), text)
     return unplaced
-
-
-def _records(text: str, name: str):
-    """Yield (first file line, cells) for each CSV record, blank lines included."""
-    reader = csv.reader(io.StringIO(text))
-    last = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise SheetError(
-                f"{name}:{reader.line_num}: not valid CSV ({exc})"
-            ) from None
-        yield last + 1, cells
-        last = reader.line_num

@@ -9,8 +9,6 @@ builds the `bs upload run` command from the `[Header]`.
 
 from __future__ import annotations
 
-import csv
-import io
 import shlex
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from pathlib import Path
 from batchcase import columns as col
 from batchcase.errors import SheetError
 from batchcase.findings import Finding, error, warning
+from batchcase.sheet import csv_records
 
 SAMPLE_ID = "Sample_ID"
 RUN_NAME = "RunName"
@@ -113,7 +112,7 @@ def read_sample_sheet(path) -> SampleSheet:
 def _sections(text: str, path: Path) -> list[Section]:
     """Split the file into sections; records before the first marker are dropped."""
     sections: list[Section] = []
-    for line, cells in _records(text, path):
+    for line, cells in csv_records(text, path.name):
         cells = _trimmed(cells)
         if not cells:
             continue
@@ -123,22 +122,6 @@ def _sections(text: str, path: Path) -> list[Section]:
         elif sections:
             sections[-1].records.append((line, cells))
     return sections
-
-
-def _records(text: str, path: Path):
-    """Yield (first file line, cells) for each CSV record."""
-    reader = csv.reader(io.StringIO(text))
-    last = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            line = reader.line_num
-            raise SheetError(f"{path.name}:{line}: not valid CSV ({exc})") from None
-        yield last + 1, cells
-        last = reader.line_num
 
 
 def _trimmed(cells: list[str]) -> list[str]:

@@ -146,7 +146,7 @@ def _physical_records(text: str):
         position = end + 1
 
 
-def _records(text: str, name: str, first_line: int = 1):
+def csv_records(text: str, name: str, first_line: int = 1):
     """Yield (first file line, cells) for each CSV record, quotes and all."""
     reader = csv.reader(io.StringIO(text))
     last = 0
@@ -236,7 +236,7 @@ def _raw_rows_slow(data: str, first_line: int, name: str):
     import pandas as pd
 
     lines, rows = [], []
-    for line, cells in _records(data, name, first_line):
+    for line, cells in csv_records(data, name, first_line):
         lines.append(line)
         rows.append(cells)
     width = max((len(r) for r in rows), default=0)
