@@ -106,24 +106,51 @@ def make_client(host, timeout, api_key_path, jobs=4):
     type=click.IntRange(1, 32),
     help="Cases to send at once.",
 )
+@click.option(
+    "--allow-existing-cases",
+    is_flag=True,
+    help="Create a case even when its proband's sample is already in one "
+    "(a re-analysis); by default that stops the batch.",
+)
 @record_option
 @timeout_option
 @api_key_path_option
 @sheet_options
 @reports_errors
-def submit(sheet, host, yes, jobs, record, timeout, api_key_path, encoding, options):
+def submit(
+    sheet,
+    host,
+    yes,
+    jobs,
+    allow_existing_cases,
+    record,
+    timeout,
+    api_key_path,
+    encoding,
+    options,
+):
     """Create one Emedgene case per family of SHEET; safe to re-run.
 
     Files given as auto, BaseSpace file ids and existing samples are looked
     up first, then every case is dry-run on the server; nothing is created
     unless all pass. Created cases are recorded, so a re-run never
-    duplicates one.
+    duplicates one; a proband already in a case on the server stops the
+    batch too (a lost record, another folder).
+
+    \b
+    Examples:
+      batchcase sandbox --port 8765 &        # rehearse on 127.0.0.1 first
+      EMEDGENE_USERNAME=me EMEDGENE_PASSWORD=... \\
+        batchcase submit batch.csv --host http://127.0.0.1:8765
+      batchcase submit batch.csv --host https://LAB.emedgene.com --jobs 8
     """
+    from batchcase.client import check_base_url
     from batchcase.lookups import ServerFileResolver, resolve_plan
     from batchcase.plan import build_plan
     from batchcase.record import read_record, record_path_for
     from batchcase.submit import existing_case_ids
 
+    check_base_url(host)  # before anything is asked
     plan = build_plan(sheet, encoding, options)
     refuse_if_invalid(plan, sheet, "nothing sent")
 
@@ -136,7 +163,7 @@ def submit(sheet, host, yes, jobs, record, timeout, api_key_path, encoding, opti
     with make_client(host, timeout, api_key_path, jobs) as client:
         plan = resolve_plan(plan, ServerFileResolver(client), skip=done)
         refuse_if_invalid(plan, sheet, "nothing created")
-        return run_submission(plan, client, record, jobs, sheet)
+        return run_submission(plan, client, record, jobs, sheet, allow_existing_cases)
 
 
 def refuse_if_invalid(plan, sheet, outcome: str) -> None:
@@ -175,7 +202,7 @@ def show_plan(cases, done, host) -> None:
         )
 
 
-def run_submission(plan, client, record, jobs, sheet) -> ExitCode:
+def run_submission(plan, client, record, jobs, sheet, allow_existing=False) -> ExitCode:
     """Submit with a progress bar, write the results CSV, print the outcome."""
     from batchcase.submit import submit_batch
 
@@ -187,7 +214,14 @@ def run_submission(plan, client, record, jobs, sheet) -> ExitCode:
             with lock:
                 bar.update(1)
 
-        result = submit_batch(plan.cases, client, record, jobs, progress=advance)
+        result = submit_batch(
+            plan.cases,
+            client,
+            record,
+            jobs,
+            progress=advance,
+            allow_existing_cases=allow_existing,
+        )
 
     out = write_results(plan, result, sheet)
     show_outcome(result)

@@ -139,7 +139,11 @@ def _may_retry(method: str, exc: BaseException) -> bool:
 
 def check_base_url(url: str) -> str:
     """The host URL without a trailing slash; ConfigError unless http(s)://host."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError as exc:
+        raise ConfigError(f"--host {url!r} is not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
             f"--host {url!r} is not an http:// or https:// URL; "

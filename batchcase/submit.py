@@ -77,18 +77,20 @@ def submit_batch(
     jobs: int = 4,
     progress: Callable[[FamilyResult], None] | None = None,
     settle: float = 2.0,
+    allow_existing_cases: bool = False,
 ) -> SubmissionResult:
     """Create one case per family unless it has one; never create a case twice.
 
     Dry-runs every remaining case first and creates nothing unless all pass.
     `settle` is how long to wait before a second lookup for a case an
-    uncertain POST may still be creating.
+    uncertain POST may still be creating. A proband already in a case on the
+    server stops the batch unless `allow_existing_cases`.
     """
     state = read_record(record_path)
     _check_same_host(state, client.host, record_path)
 
     with Record(record_path) as record, ThreadPoolExecutor(jobs) as pool:
-        run = _Submission(client, record, pool, progress, settle)
+        run = _Submission(client, record, pool, progress, settle, allow_existing_cases)
         try:
             run.submit(cases, state)
         except KeyboardInterrupt:
@@ -119,9 +121,10 @@ def _check_same_host(state, host: str, record_path) -> None:
 class _Submission:
     """The state of one run: results so far, the lookups done, the stop signal."""
 
-    def __init__(self, client, record, pool, progress, settle):
+    def __init__(self, client, record, pool, progress, settle, allow_known=False):
         self.client, self.record, self.pool = client, record, pool
         self.progress, self.settle = progress, settle
+        self.allow_known = allow_known
         self.results: dict[str, FamilyResult] = {}
         self.known_cases: dict[str, list[str] | None] = {}
         self.stopped: str | None = None
@@ -134,7 +137,7 @@ class _Submission:
         self.client.ensure_login()  # up front: a wrong password fails one login
         self.record.write("started", host=self.client.host, families=len(todo))
         todo = self.resolve_pending(todo, state)
-        if self.dry_run_all(todo):
+        if self.check_known(todo) and self.dry_run_all(todo):
             self.create_all(todo)
 
     def finish(self, result: FamilyResult) -> None:
@@ -199,6 +202,36 @@ class _Submission:
             if new:
                 return new[0]
         return None
+
+    def check_known(self, todo) -> bool:
+        """True unless a proband's sample already belongs to a case on the server.
+
+        A record lost or started afresh (another folder, --record) must not
+        lead to a second case for a family; nothing is created then.
+        """
+        holdings = list(self.pool.map(self.holding, todo))
+        taken = {c.family_id: h for c, h in zip(todo, holdings, strict=True) if h}
+        if not taken or self.allow_known:
+            return True
+
+        for case in todo:
+            held = taken.get(case.family_id)
+            error = (
+                f"proband {case.proband} is already in case {', '.join(held)} on "
+                "Emedgene; if that is this family's case, put it in the sheet's "
+                "Case Id column; to create another case anyway pass "
+                "--allow-existing-cases"
+                if held
+                else "not created: another family's proband is already in a case"
+            )
+            self.fail(case, error, stage="check")
+        return False
+
+    def holding(self, case: PlannedCase) -> list[str]:
+        """The cases that hold the proband now (remembered for later lookups)."""
+        if case.family_id not in self.known_cases:
+            self.known_cases[case.family_id] = cases_holding(self.client, case.proband)
+        return self.known_cases[case.family_id] or []
 
     # -- the dry run ----------------------------------------------------
 
@@ -269,28 +302,30 @@ class _Submission:
         return case_id
 
     def resolve(self, case: PlannedCase) -> None:
-        """After an uncertain POST: adopt the case if it exists, else send once more."""
+        """After an uncertain POST: adopt the case if it exists, else wait for a re-run.
+
+        Never resent in the same run: a slow server may still be creating the
+        case after both lookups. A re-run looks again, and sends only if
+        there is still no case.
+        """
         if self.look_up(case):
             return
-        log.info("family %s: no case on the server; sending again", case.family_id)
-        try:
-            case_id = self.post(case)
-        except UncertainError as exc:
-            return self.uncertain(case, str(exc))
-        except ApiError as exc:
-            return self.fail(case, str(exc), exc.status)
-        self.finish(FamilyResult(case.family_id, "created", case_id))
+        self.uncertain(
+            case,
+            "no answer to the creating request, and no case found for "
+            f"{case.proband} yet (the server may still be creating it)",
+        )
 
     def uncertain(self, case, message) -> None:
         message += "; re-run to look the case up again"
         self.record.write("uncertain", family=case.family_id, message=message)
         self.finish(FamilyResult(case.family_id, "uncertain", error=message))
 
-    def fail(self, case, message, status=None) -> None:
+    def fail(self, case, message, status=None, stage="create") -> None:
         self.record.write(
             "failed",
             family=case.family_id,
-            stage="create",
+            stage=stage,
             message=message,
             status=status,
         )

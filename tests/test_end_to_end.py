@@ -138,3 +138,50 @@ def test_refused_sheet_with_a_misspelt_header_keeps_it_in_the_results(
     assert header.startswith("Errors,BioSample Name,")
     assert ",Analysis group," in header  # as the lab wrote it
     assert sandbox.case_count == 0
+
+
+def test_a_fresh_record_on_the_same_server_creates_no_second_case(tmp_path, sandbox):
+    sheet = copy("mixed_batch_workflow.csv", tmp_path)
+    batchcase("submit", sheet, "--host", sandbox.url, "--yes", expect_exit=0)
+
+    result = batchcase(
+        "submit",
+        sheet,
+        "--host",
+        sandbox.url,
+        "--yes",
+        "--record",
+        tmp_path / "another.jsonl",
+        expect_exit=1,
+    )
+
+    assert sandbox.case_count == 4
+    assert "proband LAB-0301 is already in case EMG" in result.output
+    assert "Case Id column" in result.output
+
+
+def test_allow_existing_cases_creates_the_second_case_on_purpose(tmp_path, sandbox):
+    sheet = copy("singleton_workflow.csv", tmp_path)
+    batchcase("submit", sheet, "--host", sandbox.url, "--yes", expect_exit=0)
+
+    batchcase(
+        "submit",
+        sheet,
+        "--host",
+        sandbox.url,
+        "--yes",
+        "--allow-existing-cases",
+        "--record",
+        tmp_path / "reanalysis.jsonl",
+        expect_exit=0,
+    )
+
+    assert sandbox.case_count == 2
+
+
+def test_a_host_that_is_not_a_url_is_refused_before_anything_is_asked(tmp_path):
+    sheet = copy("trio_workflow.csv", tmp_path)
+    result = batchcase("submit", sheet, "--host", "http://[::1", expect_exit=1)
+    assert result.output == (
+        "Error: --host 'http://[::1' is not a valid URL (Invalid IPv6 URL)\n"
+    )
