@@ -20,12 +20,19 @@ class BatchcaseGroup(click.Group):
 
     def invoke(self, ctx):
         try:
+            if ctx.params.get("log_file"):
+                arguments = [*getattr(ctx, "_protected_args", []), *ctx.args]
+                _refuse_log_over_input(ctx.params["log_file"], arguments)
             return super().invoke(ctx)
         except BatchcaseError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except OSError as exc:  # a file or folder batchcase cannot write or read
+            where = f" {exc.filename}" if exc.filename else ""
+            click.echo(f"Error: cannot use{where}: {exc.strerror or exc}", err=True)
+            ctx.exit(ExitCode.FAILED)
         except Exception as exc:
             if ctx.meta.get("batchcase.traceback"):
                 raise
@@ -90,6 +97,24 @@ def main(ctx, verbose, quiet, log_file, traceback):
     """
     ctx.meta["batchcase.traceback"] = traceback
     _configure_logging(verbose, quiet, log_file)
+
+
+def _refuse_log_over_input(log_file: str, arguments) -> None:
+    """Refuse a --log-file that is an input of the command (it would grow)."""
+    import os
+
+    for argument in arguments:
+        for candidate in (argument, argument.partition("=")[2]):
+            try:
+                same = candidate and os.path.samefile(log_file, candidate)
+            except OSError:
+                same = False
+            if same:
+                raise click.BadParameter(
+                    f"{log_file} is also an input of the command; "
+                    "choose another file for the log",
+                    param_hint="--log-file",
+                )
 
 
 SHEET = click.argument("sheet", type=click.Path(exists=True, dir_okay=False))

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from batchcase.errors import SubmissionError
+
 log = logging.getLogger(__name__)
 
 RECORD_SUFFIX = ".batchcase-record.jsonl"
@@ -99,9 +101,11 @@ def read_record(path) -> RecordState:
     """The state a record describes; an absent file is an empty record."""
     state = RecordState()
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return state
+    except IsADirectoryError:
+        raise SubmissionError(f"the record {path} is a folder; give a file") from None
 
     for number, line in enumerate(text.splitlines(), start=1):
         try:
