@@ -4,6 +4,10 @@ It answers the calls batchcase makes the way the stand-in behind the oracle
 requests did, keeps the cases it creates in memory for tests to inspect, and
 can misbehave in the ways a real host does (see Faults).
 
+A case's export (`GET /api/test/<id>/export/`) is JSON holding its name,
+status and test data, and answers 409 until the case is `Finalized` (the
+real export's content is not published; batchcase saves whatever comes).
+
 Sample search (`GET /api/sample/`) answers `{"total", "has_more", "hits"}`.
 A hit is `{"id", "name", "note", "cases"}`: `cases` lists the names of the
 cases created here that hold a sample of that name (empty for the built-in
@@ -297,6 +301,8 @@ def _handler(sandbox: Sandbox):
                 return self._answer(200, _page(hits, query, "hits"))
             if match := re.fullmatch(r"/api/test/(\w+)/?", path):
                 return self._case(match[1])
+            if match := re.fullmatch(r"/api/test/(\w+)/export/?", path):
+                return self._export(match[1])
             return self._answer(404, {"message": f"no route GET {path}"})
 
         def _case(self, case_id):
@@ -304,6 +310,17 @@ def _handler(sandbox: Sandbox):
             if case is None:
                 return self._answer(404, {"message": f"case {case_id} not found"})
             self._answer(200, {"name": case_id, "status": case["status"]})
+
+        def _export(self, case_id):
+            case = sandbox._case(case_id)
+            if case is None:
+                return self._answer(404, {"message": f"case {case_id} not found"})
+            if case["status"] != "Finalized":
+                message = f"case {case_id} is not finalized"
+                return self._answer(409, {"message": message})
+            test_data = case["body"].get("test_data")
+            export = {"name": case_id, "status": "Finalized", "test_data": test_data}
+            self._answer(200, export)
 
         def _storage(self, storage_id):
             if storage_id == "404":
