@@ -165,3 +165,17 @@ def test_throttling_answers_429_with_retry_after():
         answer = call(sandbox, "POST", CASES, json=planned_case(1).body)
         assert (answer.status_code, answer.headers["Retry-After"]) == (429, "7")
         assert sandbox.case_count == 0
+
+
+def test_a_case_is_moved_on_by_hand_through_the_sandbox_only_route(sandbox):
+    name = call(sandbox, "POST", CASES, json=planned_case(1).body).json()["name"]
+    route = f"/sandbox/cases/{name}/status"
+
+    moved = call(sandbox, "POST", route, token=None, json={"status": "Finalized"})
+    assert moved.json() == {"name": name, "status": "Finalized"}
+    assert call(sandbox, "GET", f"/api/test/{name}/").json()["status"] == "Finalized"
+    assert (
+        call(sandbox, "POST", "/sandbox/cases/EMG9/status", json={}).status_code == 400
+    )
+    missing = call(sandbox, "POST", "/sandbox/cases/EMG9/status", json={"status": "x"})
+    assert missing.status_code == 404
