@@ -63,10 +63,10 @@ class Listener:
 
         Closing the server's sockets from another thread races its loop.
         """
-        server = self.server
+        sockets = getattr(self.server, "map", None) or self.server._map
         while not self._stopping.is_set():
-            wasyncore.loop(timeout=0.05, map=server._map, count=1)
-        wasyncore.close_all(server._map)
+            wasyncore.loop(timeout=0.05, map=sockets, count=1)
+        wasyncore.close_all(sockets)
 
     def stop(self) -> None:
         """Stop serving, finish the requests under way, then close the app."""

@@ -22,7 +22,6 @@ threads are fine.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import hmac
 import json
@@ -251,8 +250,15 @@ def read_event_keys(path) -> set[str]:
 
 
 def _hold_exclusively(path: Path) -> int:
-    """Lock the events file for this process; ConfigError if another holds it."""
+    """Lock the events file for this process; ConfigError if another holds it.
+
+    Where flock does not exist (Windows) the file is opened but not locked.
+    """
     fd = os.open(path, os.O_RDONLY)
+    try:
+        import fcntl
+    except ImportError:
+        return fd
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
