@@ -19,7 +19,7 @@ import requests
 from click.testing import CliRunner
 from emedgene_fixtures import client_for, planned_case
 
-from batchcase.cli_listen import events
+from batchcase.cli_listen import events, listen
 from batchcase.errors import ConfigError
 from batchcase.listener import Listener
 from batchcase.record import Record, read_record
@@ -383,6 +383,34 @@ def test_events_shows_the_recorded_statuses_and_exports(record):
         f"FAM-002  {CASES[1]}  Delivered\n"
         f"FAM-003  {CASES[2]}  no status recorded yet\n"
     )
+
+
+@pytest.mark.parametrize(
+    "args, env, code, message",
+    [
+        (
+            [],
+            {"BATCHCASE_WEBHOOK_SECRET": "  "},
+            1,
+            "Error: set BATCHCASE_WEBHOOK_SECRET",
+        ),
+        (["--on", "Finalized=delete"], {}, 2, "'Finalized=delete': give STATUS=ACTION"),
+        (
+            ["--on", "Finalized=export"],
+            {"EMEDGENE_HOST": "ftp://x"},
+            1,
+            "Error: --host",
+        ),
+    ],
+    ids=["no-secret", "unknown-action", "bad-host"],
+)
+def test_listen_refuses_to_start_misconfigured(record, args, env, code, message):
+    env = {"BATCHCASE_WEBHOOK_SECRET": SECRET, "EMEDGENE_TOKEN": "t", **env}
+    result = CliRunner().invoke(listen, ["--record", str(record), *args], env=env)
+
+    assert result.exit_code == code  # expected failure: nothing is served
+    assert message in result.output
+    assert SECRET not in result.output
 
 
 # -- the command, in a process of its own --------------------------------------
