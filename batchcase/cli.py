@@ -322,3 +322,14 @@ def _register_http_commands() -> None:
 
 
 _register_http_commands()
+
+
+def _register_webhook_commands() -> None:
+    """listen and events live in cli_listen.py (waitress is imported to serve)."""
+    from batchcase.cli_listen import events, listen
+
+    for command in (listen, events):
+        main.add_command(command)
+
+
+_register_webhook_commands()

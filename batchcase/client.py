@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3
@@ -377,6 +377,23 @@ class EmedgeneClient:
     def get_case(self, case_id: str) -> dict:
         """One case, with its status."""
         return self._get_json(f"/api/test/{case_id}/", what=f"case {case_id}")
+
+    def export_case(self, case_id: str) -> tuple[bytes, str]:
+        """A case's export as the server sends it: its bytes and content type."""
+        path = f"/api/test/{quote(case_id, safe='')}/export/"
+        try:
+            response = self._request("GET", path)
+        except requests.RequestException as exc:
+            raise _unreachable(self.host, f"GET {path}", exc) from None
+        if response.status_code != 200:
+            message = server_message(response)
+            raise ApiError(
+                f"export of case {case_id} failed (HTTP {response.status_code}): "
+                f"{message}",
+                status=response.status_code,
+                response_message=message,
+            )
+        return response.content, response.headers.get("Content-Type", "")
 
     def _all_pages(self, path, params, key) -> list[dict]:
         """Page with from/size until has_more is false or a page comes back empty."""

@@ -11,13 +11,17 @@ Each line is an object with `event` and `time` (ISO 8601, UTC) and:
 | created        | family, case_id                | Emedgene answered 201            |
 | uncertain      | family, message                | the POST may have made a case    |
 | adopted        | family, case_id                | a lookup found that case         |
-| status         | case_id, status                | a case's status was learnt       |
+| status         | case_id, status (source)       | a case's status was learnt       |
+| export_saved   | case_id, path                  | a case's export was saved        |
+| export_failed  | case_id, message               | fetching or saving it failed     |
 
 `stage` is `dry_run`, `create` or `resolve`; `status` on `failed` is the HTTP
 status or null. `known_cases` are the cases that already held the proband's
 sample before the POST, so a later lookup adopts only a case the POST made
 (null when the server's sample search did not say).
-`status` events also come from the webhook receiver.
+`status` events also come from the webhook receiver, with `source: "webhook"`.
+An export counts for the status it was fetched in: a change of status
+forgets it.
 
 Every line is flushed and fsynced before the caller goes on, so after a crash
 the record is true up to its last complete line; a torn last line is ignored
@@ -70,6 +74,7 @@ class RecordState:
     host: str | None = None
     families: dict[str, FamilyRecord] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
+    exports: dict[str, str] = field(default_factory=dict)
 
     def case_ids(self) -> dict[str, str]:
         """Family → case id, for every family with a case."""
@@ -81,9 +86,16 @@ class RecordState:
         if kind == "started":
             self.host = event.get("host")
         elif kind == "status":
-            self.statuses[event["case_id"]] = event["status"]
+            self._apply_status(event["case_id"], event["status"])
+        elif kind == "export_saved":
+            self.exports[event["case_id"]] = event["path"]
         elif "family" in event:
             self._apply_family(kind, event)
+
+    def _apply_status(self, case_id: str, status: str) -> None:
+        if self.statuses.get(case_id) != status:
+            self.exports.pop(case_id, None)
+        self.statuses[case_id] = status
 
     def _apply_family(self, kind: str, event: dict) -> None:
         family = self.families.setdefault(event["family"], FamilyRecord(kind))

@@ -4,6 +4,12 @@ It answers the calls batchcase makes the way the stand-in behind the oracle
 requests did, keeps the cases it creates in memory for tests to inspect, and
 can misbehave in the ways a real host does (see Faults).
 
+A case's export (`GET /api/test/<id>/export/`) is JSON holding its name,
+status and test data, and answers 409 until the case is `Finalized` (the
+real export's content is not published; batchcase saves whatever comes).
+`POST /sandbox/cases/<id>/status` with `{"status": ...}` moves a case on
+without a token: a sandbox-only route, to try the webhook receiver by hand.
+
 Sample search (`GET /api/sample/`) answers `{"total", "has_more", "hits"}`.
 A hit is `{"id", "name", "note", "cases"}`: `cases` lists the names of the
 cases created here that hold a sample of that name (empty for the built-in
@@ -239,6 +245,8 @@ def _handler(sandbox: Sandbox):
             except ValueError:
                 return self._answer(400, {"message": "the body is not JSON"})
 
+            if match := re.fullmatch(r"/sandbox/cases/(\w+)/status", path):
+                return self._set_status(method, match[1], body)
             if method == "POST" and path == "/api/auth/v2/api_login/":
                 return self._login(body, ("username", "password"))
             if method == "POST" and path == "/api/auth/v2/api_key_login/":
@@ -250,6 +258,16 @@ def _handler(sandbox: Sandbox):
             if method == "GET":
                 return self._lookup(path, query)
             return self._answer(404, {"message": f"no route {method} {path}"})
+
+        def _set_status(self, method, case_id, body):
+            """Sandbox only, no token: move a case on, as a lab's staff would."""
+            status = (body or {}).get("status")
+            if method != "POST" or not isinstance(status, str):
+                return self._answer(400, {"message": 'POST {"status": ...}'})
+            if sandbox._case(case_id) is None:
+                return self._answer(404, {"message": f"case {case_id} not found"})
+            sandbox.set_status(case_id, status)
+            self._answer(200, {"name": case_id, "status": status})
 
         def _login(self, body, fields):
             values = [(body or {}).get(name) for name in fields]
@@ -307,6 +325,8 @@ def _handler(sandbox: Sandbox):
                 return self._answer(200, page)
             if match := re.fullmatch(r"/api/test/(\w+)/?", path):
                 return self._case(match[1])
+            if match := re.fullmatch(r"/api/test/(\w+)/export/?", path):
+                return self._export(match[1])
             return self._answer(404, {"message": f"no route GET {path}"})
 
         def _case(self, case_id):
@@ -314,6 +334,17 @@ def _handler(sandbox: Sandbox):
             if case is None:
                 return self._answer(404, {"message": f"case {case_id} not found"})
             self._answer(200, {"name": case_id, "status": case["status"]})
+
+        def _export(self, case_id):
+            case = sandbox._case(case_id)
+            if case is None:
+                return self._answer(404, {"message": f"case {case_id} not found"})
+            if case["status"] != "Finalized":
+                message = f"case {case_id} is not finalized"
+                return self._answer(409, {"message": message})
+            test_data = case["body"].get("test_data")
+            export = {"name": case_id, "status": "Finalized", "test_data": test_data}
+            self._answer(200, export)
 
         def _storage(self, storage_id):
             if storage_id == "404":

@@ -4,7 +4,14 @@ import json
 import socket
 
 import pytest
-from emedgene_fixtures import API_KEY, FAST_RETRY, PASSWORD, TOKEN, client_for
+from emedgene_fixtures import (
+    API_KEY,
+    FAST_RETRY,
+    PASSWORD,
+    TOKEN,
+    client_for,
+    planned_case,
+)
 from werkzeug import Response
 
 from batchcase.client import (
@@ -276,3 +283,18 @@ def test_a_login_the_server_fails_is_not_called_a_wrong_password(httpserver):
         client.login()
     assert type(caught.value) is ApiError
     assert str(caught.value) == "login failed (HTTP 500): oops"
+
+
+def test_a_case_export_comes_back_as_bytes_with_its_content_type():
+    with Sandbox() as sandbox, client_for(sandbox) as client:
+        case_id = client.create_case(planned_case(1).body)
+        with pytest.raises(ApiError) as caught:
+            client.export_case(case_id)
+        sandbox.set_status(case_id, "Finalized")
+        data, content_type = client.export_case(case_id)
+
+    assert str(caught.value) == (
+        f"export of case {case_id} failed (HTTP 409): case {case_id} is not finalized"
+    )
+    assert content_type == "application/json"
+    assert json.loads(data)["name"] == case_id

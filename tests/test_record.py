@@ -68,3 +68,17 @@ def test_each_event_is_one_line_of_json_with_a_time(tmp_path):
     assert len(lines) == 1
     assert lines[0].startswith('{"event": "created", "time": "20')
     assert lines[0].endswith('"family": "A", "case_id": "EMG1"}')
+
+
+def test_a_saved_export_holds_until_the_case_changes_status(tmp_path):
+    path = tmp_path / "r.jsonl"
+    with Record(path) as record:
+        record.write("status", case_id="EMG1", status="Finalized", source="webhook")
+        record.write("export_saved", case_id="EMG1", path="EMG1.export.json")
+        record.write("status", case_id="EMG1", status="Finalized")
+        record.write("export_saved", case_id="EMG2", path="EMG2.export.json")
+        record.write("status", case_id="EMG2", status="Re-Analysis")
+
+    state = read_record(path)
+    assert state.exports == {"EMG1": "EMG1.export.json"}
+    assert state.statuses == {"EMG1": "Finalized", "EMG2": "Re-Analysis"}

@@ -178,3 +178,17 @@ def test_a_page_size_cap_makes_listings_page():
     assert first["has_more"] is True
     assert [r["alias"] for r in last["resources"]] == ["BS-AUTO-F1"]
     assert last["has_more"] is False
+
+
+def test_a_case_is_moved_on_by_hand_through_the_sandbox_only_route(sandbox):
+    name = call(sandbox, "POST", CASES, json=planned_case(1).body).json()["name"]
+    route = f"/sandbox/cases/{name}/status"
+
+    moved = call(sandbox, "POST", route, token=None, json={"status": "Finalized"})
+    assert moved.json() == {"name": name, "status": "Finalized"}
+    assert call(sandbox, "GET", f"/api/test/{name}/").json()["status"] == "Finalized"
+    assert (
+        call(sandbox, "POST", "/sandbox/cases/EMG9/status", json={}).status_code == 400
+    )
+    missing = call(sandbox, "POST", "/sandbox/cases/EMG9/status", json={"status": "x"})
+    assert missing.status_code == 404
