@@ -251,18 +251,41 @@ def show_outcome(result) -> None:
 
 @click.command()
 @click.argument("sheet", type=click.Path(dir_okay=False, path_type=Path))
-@host_option
+@click.option(
+    "--host",
+    envvar="EMEDGENE_HOST",
+    help="Emedgene URL, like https://<hostname>.emedgene.com [env: EMEDGENE_HOST]; "
+    "not needed with --offline.",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Show the statuses the record holds (kept current by `batchcase "
+    "listen`); ask Emedgene nothing.",
+)
 @record_option
 @timeout_option
 @api_key_path_option
 @reports_errors
-def status(sheet, host, record, timeout, api_key_path):
-    """Show the current status of each case a submission of SHEET created."""
+def status(sheet, host, offline, record, timeout, api_key_path):
+    """Show the current status of each case a submission of SHEET created.
+
+    \b
+    Examples:
+      batchcase status batch.csv --host https://LAB.emedgene.com
+      batchcase status batch.csv --offline    # what webhooks have reported
+    """
     from batchcase.errors import SubmissionError
     from batchcase.record import record_path_for
     from batchcase.submit import created_cases, fetch_statuses, results_path_for
 
     record = record or record_path_for(sheet)
+    if offline:
+        from batchcase.cli_listen import show_recorded
+
+        return show_recorded(record)
+    if not host:
+        raise click.UsageError("give --host (or EMEDGENE_HOST), or pass --offline")
     case_ids = created_cases(record, results_path_for(sheet))
     if not case_ids:
         raise SubmissionError(

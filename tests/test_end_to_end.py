@@ -185,3 +185,15 @@ def test_a_host_that_is_not_a_url_is_refused_before_anything_is_asked(tmp_path):
     assert result.output == (
         "Error: --host 'http://[::1' is not a valid URL (Invalid IPv6 URL)\n"
     )
+
+
+def test_status_offline_reads_the_record_without_asking_the_server(tmp_path, sandbox):
+    sheet = copy("mixed_batch_workflow.csv", tmp_path)
+    batchcase("submit", sheet, "--host", sandbox.url, "--yes", expect_exit=0)
+    asked = len(sandbox.requests)
+
+    result = batchcase("status", sheet, "--offline", expect_exit=0)
+
+    assert len(sandbox.requests) == asked
+    for case in sandbox.cases:
+        assert case["name"] in result.output
