@@ -57,8 +57,13 @@ def build_plan(
 def write_plan(plan: Plan, out_dir) -> list[Path]:
     """Write cases/<Family Id>.json, report.json, report.md and report.html."""
     out_dir = Path(out_dir)
+    names = case_file_names(plan.cases)
+    for stale in (out_dir / "cases").glob("*.json"):
+        if stale.name not in names:  # a case of an earlier plan in this folder
+            stale.unlink()
+
     written = []
-    for case, name in zip(plan.cases, case_file_names(plan.cases), strict=True):
+    for case, name in zip(plan.cases, names, strict=True):
         body = json.dumps(case.body, indent=2, ensure_ascii=False) + "\n"
         written.append(atomic.write_text(out_dir / "cases" / name, body))
 

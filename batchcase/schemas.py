@@ -640,7 +640,7 @@ def _missing_columns(sheet: Sheet) -> list[Finding]:
 def _custom_columns(sheet: Sheet) -> list[Finding]:
     findings = []
     for name in sheet.columns:
-        if name in col.KNOWN_COLUMNS or col.near_miss(name) or name.startswith("("):
+        if name in col.KNOWN_COLUMNS or col.near_miss(name) or "(column " in name:
             continue
         if " " in name:
             findings.append(

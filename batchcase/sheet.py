@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -106,7 +107,10 @@ def parse_sheet(text: str, path: Path, utf8: bytes | None = None) -> Sheet:
     """Parse decoded text; see read_sheet. `utf8`: the same text as bytes."""
     findings: list[Finding] = []
     header_line, cells, saw_data, offset = _find_header(text, path.name)
-    header = _clean_header(cells, header_line, findings)
+    try:
+        header = _clean_header(cells, header_line, findings)
+    except SheetError as exc:
+        raise SheetError(f"{path.name}:{exc}") from None
     kind = _kind_of(header)
     if kind is SheetKind.BATCH_UPLOAD and not saw_data:
         findings.append(
@@ -124,7 +128,56 @@ def parse_sheet(text: str, path: Path, utf8: bytes | None = None) -> Sheet:
     table = _fit_width(raw, header, findings)
     _strip_cells(table, data, findings)
     table = _drop_blank_rows(table, findings)
+    findings += _unreadable_cells(table, data)
+    if table.empty:
+        findings.append(
+            error(
+                "no-samples",
+                "the sheet has a header but no sample rows; add one row per "
+                "family member under the header",
+                line=header_line,
+            )
+        )
     return Sheet(path, kind, header, header_line, table, findings, saw_data)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _unreadable_cells(table, data: str) -> list[Finding]:
+    """Control characters in cells, and a quote that never closes."""
+    findings = []
+    if _CONTROL.search(data):
+        for name in table.columns:
+            bad = table[name].map(lambda v: _CONTROL.search(v) is not None)
+            for line, value in table[name][bad].items():
+                findings.append(
+                    error(
+                        "control-character",
+                        f"{value!r} holds an invisible control character; delete "
+                        "it (retype the cell)",
+                        line=int(line),
+                        column=name,
+                        value=value,
+                    )
+                )
+    if data.count('"') % 2:
+        findings += _unclosed_quote(table)
+    return findings
+
+
+def _unclosed_quote(table) -> list[Finding]:
+    """Where a quote opened and swallowed the lines after it, if one did."""
+    for name in table.columns:
+        spanning = table[name].str.contains("\n", regex=False)
+        if spanning.any():
+            line = int(table.index[spanning.to_numpy().nonzero()[0][-1]])
+            message = (
+                f"a quote opens in this row's {name} and never closes, so every "
+                "line after it was read into this one cell; close the quote"
+            )
+            return [error("unclosed-quote", message, line=line, column=name)]
+    return []  # a lone '"' inside a cell, read as written
 
 
 def _physical_records(text: str):
@@ -251,7 +304,7 @@ def _clean_header(cells, line, findings) -> list[str]:
 
     if len(cells) == 1 and ";" in cells[0]:
         raise SheetError(
-            f"line {line}: the header is one column separated by ';' "
+            f"{line}: the header is one column separated by ';' "
             "(an Excel export in a ';' locale). Re-export the sheet as "
             "'CSV (Comma delimited)' so columns are separated by commas."
         )

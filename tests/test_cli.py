@@ -127,8 +127,9 @@ def test_template_writes_an_empty_sheet_that_reads_back(tmp_path, kind):
     out = tmp_path / "new.csv"
     run("template", "--kind", kind, "-o", out)
 
-    result = run("validate", out)
-    assert "0 errors" in result.output and "0 cases" in result.output
+    result = run("validate", out, "--format", "json", expect_exit=1)
+    findings = json.loads(result.output)["findings"]
+    assert [f["rule"] for f in findings] == ["no-samples"]
 
 
 def test_template_never_overwrites(tmp_path):
@@ -136,3 +137,11 @@ def test_template_never_overwrites(tmp_path):
     out.write_text("precious")
     run("template", "-o", out, expect_exit=2)
     assert out.read_text() == "precious"
+
+
+def test_plan_into_a_used_folder_leaves_no_case_of_the_earlier_sheet(tmp_path):
+    out = tmp_path / "plan"
+    run("plan", SAMPLE_SHEETS / "mixed_batch_workflow.csv", "--out", out)
+    run("plan", SAMPLE_SHEETS / "trio_workflow.csv", "--out", out)
+
+    assert sorted(p.name for p in (out / "cases").iterdir()) == ["FAM-0201.json"]

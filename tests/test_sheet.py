@@ -57,7 +57,9 @@ def test_cp1252_file_reads_on_purpose_with_encoding(write_sheet):
 
 def test_semicolon_export_is_refused_with_reexport_advice(write_sheet):
     text = PREAMBLE + WORKFLOW_HEADER.replace(",", ";") + "\n"
-    with pytest.raises(SheetError, match=r"line 4: .*separated by ';'.*Re-export"):
+    with pytest.raises(
+        SheetError, match=r"^sheet.csv:4: .*separated by ';'.*Re-export"
+    ):
         read_sheet(write_sheet([], raw=text))
 
 
@@ -157,3 +159,33 @@ def test_header_with_spaces_and_repeated_biosample_column(write_sheet):
     assert ("header-spaces", 4, "Sex") in rules(sheet)
     assert ("column-repeated", 4, "BioSample Name") in rules(sheet)
     assert sheet.table.loc[5, "Sex"] == "F"
+
+
+def test_a_quote_that_never_closes_is_an_error_on_its_row(write_sheet):
+    rows = trio_rows()
+    rows[0] = rows[0].replace("PLATE-1", '"PLATE-1', 1)
+    sheet = read_sheet(write_sheet(rows))
+
+    assert rules(sheet) == [("unclosed-quote", 5, "Container Name")]
+
+
+def test_a_lone_inch_mark_inside_a_cell_is_read_as_written(write_sheet):
+    rows = trio_rows()
+    rows[0] = rows[0].replace("PLATE-1", 'PLATE 5"', 1)
+    sheet = read_sheet(write_sheet(rows))
+
+    assert sheet.table.loc[5, "Container Name"] == 'PLATE 5"'
+    assert sheet.findings == []
+
+
+def test_a_control_character_in_a_cell_is_an_error(write_sheet):
+    rows = trio_rows()
+    rows[1] = rows[1].replace("PLATE-1", "PLATE\x00-1", 1)
+    sheet = read_sheet(write_sheet(rows))
+
+    assert rules(sheet) == [("control-character", 6, "Container Name")]
+
+
+def test_a_header_without_samples_is_an_error(write_sheet):
+    sheet = read_sheet(write_sheet([]))
+    assert rules(sheet) == [("no-samples", 4, None)]
