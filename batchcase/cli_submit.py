@@ -189,7 +189,23 @@ def write_errors(plan, sheet) -> Path:
 
     cells = {line: "; ".join(messages) for line, messages in by_line.items()}
     columns, table = plan.sheet.columns, plan.sheet.table
-    return write_results_csv(sheet, columns, table, cells, heading="Errors")
+    return write_results_csv(
+        sheet, columns, table, cells, out=errors_path(sheet), heading="Errors"
+    )
+
+
+def errors_path(sheet) -> Path | None:
+    """Where a refusal's Errors CSV goes: the results CSV, unless that holds cases.
+
+    Case ids of an earlier run are what a lab must not lose, so then the
+    errors go beside it as SHEET.errors.csv.
+    """
+    from batchcase.submit import results_hold_cases, results_path_for
+
+    results = results_path_for(sheet)
+    if results_hold_cases(results):
+        return results.with_name(f"{Path(sheet).stem}.errors.csv")
+    return None
 
 
 def show_plan(cases, done, host) -> None:
@@ -238,7 +254,9 @@ def write_results(plan, result, sheet) -> Path:
         by_line = by_proband_line(plan.cases, result.case_ids(), table)
         return write_results_csv(sheet, columns, table, by_line)
     by_line = by_proband_line(plan.cases, result.errors(), table)
-    return write_results_csv(sheet, columns, table, by_line, heading="Errors")
+    return write_results_csv(
+        sheet, columns, table, by_line, out=errors_path(sheet), heading="Errors"
+    )
 
 
 def show_outcome(result) -> None:

@@ -380,6 +380,16 @@ def created_cases(record_path, results_csv=None) -> dict[str, str]:
     return {row[family_at]: row[case_at] for row in rows[1:] if row[case_at]}
 
 
+def results_hold_cases(path) -> bool:
+    """Whether a results CSV lists at least one case id in its first column."""
+    try:
+        with open(path, newline="", encoding="utf-8", errors="replace") as file:
+            rows = [row for row in csv.reader(file) if row and row[0] != "[Data]"]
+    except OSError:
+        return False
+    return bool(rows) and rows[0][0] == col.CASE_ID and any(r[0] for r in rows[1:])
+
+
 def results_path_for(sheet) -> Path:
     """Where the results CSV of a sheet goes: beside it, like Emedgene's tool."""
     sheet = Path(sheet)

@@ -5,6 +5,7 @@ command is the one a lab types.
 """
 
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -197,3 +198,19 @@ def test_status_offline_reads_the_record_without_asking_the_server(tmp_path, san
     assert len(sandbox.requests) == asked
     for case in sandbox.cases:
         assert case["name"] in result.output
+
+
+def test_a_refused_rerun_keeps_the_case_ids_of_the_first(tmp_path, sandbox):
+    sheet = copy("singleton_workflow.csv", tmp_path)
+    batchcase("submit", sheet, "--host", sandbox.url, "--yes", expect_exit=0)
+    results = tmp_path / "singleton_workflow.results.csv"
+    kept = results.read_text()
+
+    path = Path(sheet)
+    path.write_text(path.read_text().replace(",proband,F,", ",proband,X,"))
+    result = batchcase("submit", sheet, "--host", sandbox.url, "--yes", expect_exit=1)
+
+    assert results.read_text() == kept
+    errors = (tmp_path / "singleton_workflow.errors.csv").read_text()
+    assert "'X' is not a sex" in errors
+    assert "singleton_workflow.errors.csv" in result.output
