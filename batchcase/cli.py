@@ -265,6 +265,11 @@ def plan(sheet, out_dir, sample_sheet, encoding, options):
     request, and report.json for scripts. Exits 1 when the sheet has
     errors (the files are still written, so you can see what is wrong).
     With --sample-sheet the run's `bs upload run` command is printed too.
+
+    \b
+    Examples:
+      batchcase plan batch.csv --out plan/      # then open plan/report.html
+      batchcase plan batch.csv --sample-sheet SampleSheet.csv
     """
     from batchcase import report
     from batchcase.plan import build_plan, write_plan
@@ -296,7 +301,13 @@ def plan(sheet, out_dir, sample_sheet, encoding, options):
     help="Write here instead of standard output; an existing file is kept.",
 )
 def template(kind, output):
-    """Write an empty sheet with the right headers."""
+    """Write an empty sheet with the right headers.
+
+    \b
+    Examples:
+      batchcase template -o batch.csv                # a BioSample Workflow sheet
+      batchcase template --kind batch-upload > upload.csv
+    """
     from batchcase.template import sheet_template
 
     text = sheet_template(kind)

@@ -322,16 +322,48 @@ def status(sheet, host, offline, record, timeout, api_key_path):
 @click.command("sandbox")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--password", help="The only password accepted [default: any].")
-@click.option("--latency", default=0.0, help="Seconds before answering a creation.")
-@click.option("--token-ttl", default=0, help="Requests a token lasts (0: forever).")
-@click.option("--throttle", default=0, help="Answer the first N case POSTs 429.")
-@click.option("--retry-after", default=1.0, help="Retry-After of those 429s.")
-@click.option("--server-errors", default=0, help="Answer the first N creations 500.")
+@click.option(
+    "--latency",
+    default=0.0,
+    show_default=True,
+    help="Seconds before answering a creation.",
+)
+@click.option(
+    "--token-ttl",
+    default=0,
+    show_default=True,
+    help="Requests a token lasts (0: forever).",
+)
+@click.option(
+    "--throttle",
+    default=0,
+    show_default=True,
+    help="Answer the first N case POSTs 429.",
+)
+@click.option(
+    "--retry-after", default=1.0, show_default=True, help="Retry-After of those 429s."
+)
+@click.option(
+    "--server-errors",
+    default=0,
+    show_default=True,
+    help="Answer the first N creations 500.",
+)
 @click.option(
     "--slow-after-create", default=0, help="Create, then answer late (N times)."
 )
-@click.option("--slow-seconds", default=5.0, help="How late those answers come.")
-@click.option("--drop-after-create", default=0, help="Create, then hang up (N times).")
+@click.option(
+    "--slow-seconds",
+    default=5.0,
+    show_default=True,
+    help="How late those answers come.",
+)
+@click.option(
+    "--drop-after-create",
+    default=0,
+    show_default=True,
+    help="Create, then hang up (N times).",
+)
 @click.option(
     "--hide-cases", is_flag=True, help="Sample search hits do not name cases."
 )
