@@ -128,7 +128,7 @@ def parse_sheet(text: str, path: Path, utf8: bytes | None = None) -> Sheet:
     table = _fit_width(raw, header, findings)
     _strip_cells(table, data, findings)
     table = _drop_blank_rows(table, findings)
-    findings += _unreadable_cells(table, data)
+    findings += _unreadable_cells(table, data, data_bytes)
     if table.empty:
         findings.append(
             error(
@@ -142,12 +142,18 @@ def parse_sheet(text: str, path: Path, utf8: bytes | None = None) -> Sheet:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PRINTED = bytes(range(32, 127)) + bytes(range(128, 256)) + b"\t\n\r"
 
 
-def _unreadable_cells(table, data: str) -> list[Finding]:
+def _has_control_character(data: bytes) -> bool:
+    """Whether any byte is a control character (deleting the rest is fast)."""
+    return bool(data.translate(None, _PRINTED))
+
+
+def _unreadable_cells(table, data: str, data_bytes=None) -> list[Finding]:
     """Control characters in cells, and a quote that never closes."""
     findings = []
-    if _CONTROL.search(data):
+    if _has_control_character(data_bytes or data.encode("utf-8", "replace")):
         for name in table.columns:
             bad = table[name].map(lambda v: _CONTROL.search(v) is not None)
             for line, value in table[name][bad].items():
