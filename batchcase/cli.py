@@ -14,9 +14,60 @@ from batchcase import __version__
 from batchcase.cli_options import sheet_options
 from batchcase.errors import BatchcaseError, ExitCode
 
+# Commands whose modules load HTTP or server code: imported only when run.
+# The short help shown by `batchcase --help` is kept here so listing them
+# imports nothing; tests/test_cli.py checks it matches each command's own.
+LAZY_COMMANDS = {
+    "submit": (
+        "batchcase.cli_submit:submit",
+        "Create one Emedgene case per family of SHEET; safe to re-run.",
+    ),
+    "status": (
+        "batchcase.cli_submit:status",
+        "Show the current status of each case a submission of SHEET created.",
+    ),
+    "sandbox": (
+        "batchcase.cli_submit:sandbox_command",
+        "Run a local Emedgene stand-in on 127.0.0.1 to try submit safely.",
+    ),
+    "listen": (
+        "batchcase.cli_listen:listen",
+        "Receive Emedgene's case status webhook and keep the record up to date.",
+    ),
+    "events": (
+        "batchcase.cli_listen:events",
+        "Show each case's latest status as the record holds it (Emedgene not...",
+    ),
+}
+
 
 class BatchcaseGroup(click.Group):
-    """Turns a BatchcaseError into `Error: ...` and its exit code."""
+    """Turns a BatchcaseError into `Error: ...` and its exit code.
+
+    It also loads the LAZY_COMMANDS on first use, so `--help` stays quick.
+    """
+
+    def list_commands(self, ctx):
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx, name):
+        if name in LAZY_COMMANDS and name not in self.commands:
+            import importlib
+
+            module, attribute = LAZY_COMMANDS[name][0].split(":")
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx, formatter):
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in LAZY_COMMANDS and name not in self.commands:
+                rows.append((name, LAZY_COMMANDS[name][1]))
+            else:
+                rows.append((name, self.commands[name].get_short_help_str(70)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx):
         try:
@@ -322,25 +373,3 @@ def template(kind, output):
         raise click.UsageError(f"{output} exists; choose another name or delete it")
     atomic.write_text(output, text)
     click.echo(f"Wrote an empty {kind} sheet to {output}", err=True)
-
-
-def _register_http_commands() -> None:
-    """submit, status and sandbox live in cli_submit.py (HTTP imports stay lazy)."""
-    from batchcase.cli_submit import sandbox_command, status, submit
-
-    for command in (submit, status, sandbox_command):
-        main.add_command(command)
-
-
-_register_http_commands()
-
-
-def _register_webhook_commands() -> None:
-    """listen and events live in cli_listen.py (waitress is imported to serve)."""
-    from batchcase.cli_listen import events, listen
-
-    for command in (listen, events):
-        main.add_command(command)
-
-
-_register_webhook_commands()

@@ -21,7 +21,7 @@ from batchcase.cli_submit import (
     timeout_option,
 )
 from batchcase.errors import ConfigError, ExitCode
-from batchcase.webhook import (
+from batchcase.webhook_fields import (
     ACTIONS,
     CASE_FIELDS,
     EVENT_ID_FIELDS,

@@ -35,16 +35,18 @@ from pathlib import Path
 from batchcase.errors import ConfigError
 from batchcase.exports import ExportWorker
 from batchcase.record import RECORD_SUFFIX, Record, read_record
+from batchcase.webhook_fields import (  # noqa: F401 - part of this module's API
+    ACTIONS,
+    CASE_FIELDS,
+    EVENT_ID_FIELDS,
+    MAX_BODY,
+    SECRET_ENV,
+    SECRET_HEADER,
+    STATUS_FIELDS,
+)
 
 log = logging.getLogger(__name__)
 
-SECRET_ENV = "BATCHCASE_WEBHOOK_SECRET"
-SECRET_HEADER = "X-Emedgene-Secret"
-CASE_FIELDS = ("case_id", "caseId", "case.id", "test_id", "name")
-STATUS_FIELDS = ("status", "new_status", "case.status")
-EVENT_ID_FIELDS = ("event_id", "eventId", "event.id")
-MAX_BODY = 64 * 1024
-ACTIONS = ("export",)
 EVENTS_SUFFIX = ".batchcase-events.jsonl"
 CHUNK = 64 * 1024
 
