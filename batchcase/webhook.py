@@ -396,12 +396,19 @@ def read_body(environ, limit: int) -> bytes:
 def parse_event(body: bytes) -> dict:
     """The event a body holds; 400 unless it is a JSON object."""
     try:
-        event = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        event = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+        # A lone surrogate (\ud800) decodes but can be neither stored nor hashed.
+        json.dumps(event, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError):
         raise _Refusal("400 Bad Request", "the body is not JSON") from None
     if not isinstance(event, dict):
         raise _Refusal("400 Bad Request", "the body is not a JSON object")
     return event
+
+
+def _no_constant(name: str):
+    """NaN and Infinity are not JSON; refuse rather than store them."""
+    raise ValueError(f"{name} is not JSON")
 
 
 def _log_received(received: Received) -> None:
