@@ -230,19 +230,37 @@ def run_submission(plan, client, record, jobs, sheet, allow_existing=False) -> E
             with lock:
                 bar.update(1)
 
-        result = submit_batch(
-            plan.cases,
-            client,
-            record,
-            jobs,
-            progress=advance,
-            allow_existing_cases=allow_existing,
-        )
+        try:
+            result = submit_batch(
+                plan.cases,
+                client,
+                record,
+                jobs,
+                progress=advance,
+                allow_existing_cases=allow_existing,
+            )
+        except KeyboardInterrupt:
+            result = interrupted(plan, record)
 
     out = write_results(plan, result, sheet)
     show_outcome(result)
     click.echo(f"Results: {out}\nRecord: {record}")
     return result.exit_code
+
+
+def interrupted(plan, record):
+    """After Ctrl-C: what the record says exists, so results and exit code tell."""
+    from batchcase.record import read_record
+    from batchcase.submit import FamilyResult, SubmissionResult, existing_case_ids
+
+    click.echo("\nInterrupted: families not yet sent were not sent.", err=True)
+    found = existing_case_ids(plan.cases, read_record(record))
+    families = {}
+    for case in plan.cases:
+        case_id = found.get(case.family_id)
+        state, error = ("created", None) if case_id else ("failed", "interrupted")
+        families[case.family_id] = FamilyResult(case.family_id, state, case_id, error)
+    return SubmissionResult(families)
 
 
 def write_results(plan, result, sheet) -> Path:

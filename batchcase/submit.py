@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from batchcase import atomic
+from batchcase import atomic, filelock
 from batchcase import columns as col
 from batchcase.errors import (
     ApiError,
@@ -86,6 +86,23 @@ def submit_batch(
     uncertain POST may still be creating. A proband already in a case on the
     server stops the batch unless `allow_existing_cases`.
     """
+    lock = filelock.hold(Path(record_path))
+    if lock is None:
+        raise SubmissionError(
+            f"another batchcase submit is using the record {record_path}; wait "
+            "for it to finish (two at once could create a case twice)"
+        )
+    try:
+        return _submit_locked(
+            cases, client, record_path, jobs, progress, settle, allow_existing_cases
+        )
+    finally:
+        filelock.release(lock)
+
+
+def _submit_locked(
+    cases, client, record_path, jobs, progress, settle, allow_existing_cases
+) -> SubmissionResult:
     state = read_record(record_path)
     _check_same_host(state, client.host, record_path)
 
@@ -276,7 +293,7 @@ class _Submission:
             case_id = self.post(case)
         except UncertainError as exc:
             self.record.write("uncertain", family=case.family_id, message=str(exc))
-            return self.resolve(case)
+            return self.resolve(case, exc)
         except ApiError as exc:
             if isinstance(exc, AuthError):
                 self.stopped = str(exc)
@@ -301,7 +318,7 @@ class _Submission:
         self.record.write("created", family=family, case_id=case_id)
         return case_id
 
-    def resolve(self, case: PlannedCase) -> None:
+    def resolve(self, case: PlannedCase, why: UncertainError) -> None:
         """After an uncertain POST: adopt the case if it exists, else wait for a re-run.
 
         Never resent in the same run: a slow server may still be creating the
@@ -312,8 +329,8 @@ class _Submission:
             return
         self.uncertain(
             case,
-            "no answer to the creating request, and no case found for "
-            f"{case.proband} yet (the server may still be creating it)",
+            f"{why}; no case found for {case.proband} yet (the server may "
+            "still be creating it), so it was not sent again",
         )
 
     def uncertain(self, case, message) -> None:

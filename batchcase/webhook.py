@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from batchcase import filelock
 from batchcase.errors import ConfigError
 from batchcase.exports import ExportWorker
 from batchcase.record import RECORD_SUFFIX, Record, read_record
@@ -252,23 +253,13 @@ def read_event_keys(path) -> set[str]:
 
 
 def _hold_exclusively(path: Path) -> int:
-    """Lock the events file for this process; ConfigError if another holds it.
-
-    Where flock does not exist (Windows) the file is opened but not locked.
-    """
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        import fcntl
-    except ImportError:
-        return fd
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
+    """Lock the events file for this process; ConfigError if another holds it."""
+    fd = filelock.hold(path)
+    if fd is None:
         raise ConfigError(
             f"another listener is using {path}; run one listener process per "
             "events file (threads are fine), or pass --events"
-        ) from None
+        )
     return fd
 
 

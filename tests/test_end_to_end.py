@@ -214,3 +214,49 @@ def test_a_refused_rerun_keeps_the_case_ids_of_the_first(tmp_path, sandbox):
     errors = (tmp_path / "singleton_workflow.errors.csv").read_text()
     assert "'X' is not a sex" in errors
     assert "singleton_workflow.errors.csv" in result.output
+
+
+def test_ctrl_c_midway_reports_the_cases_made_and_exits_3(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from batchcase.sandbox import Faults
+
+    sheet = Path(copy("mixed_batch_workflow.csv", tmp_path))
+    record = tmp_path / "mixed_batch_workflow.csv.batchcase-record.jsonl"
+    env = {**os.environ, **{k: v for k, v in ENV.items() if v}}
+    with Sandbox(Faults(latency=0.4)) as sandbox:
+        run = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "batchcase",
+                "submit",
+                str(sheet),
+                "--host",
+                sandbox.url,
+                "--yes",
+                "--jobs",
+                "1",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        deadline = time.monotonic() + 30
+        while '"created"' not in (record.read_text() if record.exists() else ""):
+            assert time.monotonic() < deadline, "no case was created"
+            time.sleep(0.02)
+        run.send_signal(signal.SIGINT)
+        output, _ = run.communicate(timeout=30)
+        made = sandbox.case_count
+
+    assert run.returncode == 3, output
+    assert "Interrupted" in output and "Traceback" not in output
+    results = (tmp_path / "mixed_batch_workflow.results.csv").read_text()
+    assert sum(line.startswith("EMG") for line in results.splitlines()) == made
+    assert 1 <= made < 4

@@ -339,3 +339,22 @@ def test_a_server_slower_than_the_timeout_gets_no_second_post(tmp_path):
 
     assert {r.state for r in first.families.values()} == {"uncertain"}
     assert {r.state for r in second.families.values()} == {"adopted"}
+
+
+def test_a_second_submission_on_the_same_record_waits_its_turn(tmp_path):
+    import threading
+
+    from batchcase.errors import SubmissionError
+
+    cases, record = planned_cases(4), tmp_path / "r.jsonl"
+    with Sandbox(Faults(latency=0.3)) as sandbox:
+        first = threading.Thread(
+            target=submit_batch, args=(cases, client_for(sandbox), record)
+        )
+        first.start()
+        while not record.exists() or "dry_run_passed" not in record.read_text():
+            time.sleep(0.01)  # the first run is under way
+        with pytest.raises(SubmissionError, match="another batchcase submit"):
+            submit_batch(cases, client_for(sandbox), record)
+        first.join()
+        assert sandbox.case_count == 4
