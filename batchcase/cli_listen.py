@@ -64,9 +64,15 @@ def record_for(sheet, record) -> Path:
 
     if record:
         return record
-    if sheet:
-        return record_path_for(sheet)
-    raise click.UsageError("give the SHEET that was submitted, or --record FILE")
+    if not sheet:
+        raise click.UsageError("give the SHEET that was submitted, or --record FILE")
+    path = record_path_for(sheet)
+    if not Path(sheet).exists() and not path.exists():
+        raise click.UsageError(
+            f"{sheet} does not exist and has no record beside it; give the SHEET "
+            "that was submitted (or --record FILE)"
+        )
+    return path
 
 
 @click.command()

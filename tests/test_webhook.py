@@ -497,3 +497,12 @@ def test_the_secret_never_reaches_logs_output_or_files(sandbox, tmp_path):
     for output in [stdout, stderr, *(p.read_bytes() for p in files)]:
         assert SECRET.encode() not in output
         assert SECRET[:-1].encode() not in output
+
+
+def test_listen_on_a_sheet_that_does_not_exist_is_refused(tmp_path):
+    env = {"BATCHCASE_WEBHOOK_SECRET": SECRET}
+    result = CliRunner().invoke(listen, [str(tmp_path / "typo.csv")], env=env)
+
+    assert result.exit_code == 2  # expected failure: nothing is served
+    assert "typo.csv does not exist and has no record beside it" in result.output
+    assert list(tmp_path.iterdir()) == []
