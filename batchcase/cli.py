@@ -184,7 +184,7 @@ SAMPLE_SHEET = click.option(
     metavar="SHEET...",
     nargs=-1,
     required=True,
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(dir_okay=False),  # a missing one is reported, the rest checked
 )
 @click.option(
     "--format",

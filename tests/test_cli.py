@@ -109,9 +109,13 @@ def test_unreadable_sheet_is_one_error_line_and_exit_1(write_sheet):
     assert result.output.startswith("Error: sheet.csv:5: byte 0xe9")
 
 
-def test_missing_sheet_is_a_usage_error(tmp_path):
-    result = run("validate", tmp_path / "nope.csv", expect_exit=2)
-    assert "does not exist" in result.output
+def test_a_missing_sheet_is_reported_and_the_others_still_checked(tmp_path):
+    missing = tmp_path / "nope.csv"
+    result = run(
+        "validate", missing, SAMPLE_SHEETS / "trio_workflow.csv", expect_exit=1
+    )
+    assert f"Error: cannot read {missing}: No such file or directory" in result.output
+    assert "trio_workflow.csv: valid" in result.output
 
 
 def test_bad_sizes_option_is_a_usage_error():
