@@ -48,14 +48,17 @@ def warning(rule, message, line=None, column=None, value=None, family=None, file
 
 
 def sort_key(finding: Finding):
-    """Order findings by file (the sheet first), by line, errors before warnings."""
+    """Order findings by file (the sheet first), by line, errors before warnings.
+
+    Sorting is stable: on one line, findings keep the order they were made
+    in (reading, then columns, rows and pedigrees), so a cause such as an
+    unclosed quote comes before what it broke.
+    """
     return (
         finding.file is not None,
         finding.file or "",
         finding.line if finding.line is not None else 0,
         finding.severity is not Severity.ERROR,
-        finding.column or "",
-        finding.rule,
     )
 
 

@@ -140,13 +140,13 @@ def _sample_sheet(path: Path, sections: list[Section]) -> SampleSheet:
     version = _version(header, by_key)
 
     findings = _check_values(path, sections)
+    if not any(key in by_key for key in _data_keys(version)):
+        findings.append(_no_samples(path))  # first: maybe not a sample sheet
     findings += _check_header(path, header, version, by_key.get("header"))
     samples: list[SampleRow] = []
     for key in _data_keys(version):
         if key in by_key:
             samples += _samples(path, by_key[key], findings)
-    if not any(key in by_key for key in _data_keys(version)):
-        findings.append(_no_samples(path))
     return SampleSheet(path, version, header, samples, findings)
 
 

@@ -276,8 +276,8 @@ def test_a_file_that_is_not_a_sample_sheet_says_so(trio, write_run):
     rules = [f["rule"] for f in findings]
     assert rules == [
         "sample-section-missing",
-        "instrument-platform-missing",
         "run-name-missing",
+        "instrument-platform-missing",
     ]
     assert findings[0]["message"] == (
         "notes.csv has no [BCLConvert_Data] or [Cloud_Data] section (v2 sample "

@@ -189,3 +189,14 @@ def test_a_control_character_in_a_cell_is_an_error(write_sheet):
 def test_a_header_without_samples_is_an_error(write_sheet):
     sheet = read_sheet(write_sheet([]))
     assert rules(sheet) == [("no-samples", 4, None)]
+
+
+def test_an_unclosed_quote_is_listed_before_what_it_broke(write_sheet):
+    from batchcase.validation import validate_sheet
+
+    rows = trio_rows()
+    rows[0] = rows[0].replace("PLATE-1", '"PLATE-1', 1)
+    findings = validate_sheet(write_sheet(rows)).findings
+
+    assert findings[0].rule == "unclosed-quote"
+    assert len(findings) > 1  # the trio that lost its rows is reported after
