@@ -1,5 +1,7 @@
 """The header names of the BioSample Workflow sheet and the Batch Upload CSV."""
 
+import functools
+
 # Columns A-J of the BioSample Workflow sheet, in order.
 BIOSAMPLE_NAME = "BioSample Name"
 DEFAULT_PROJECT = "Default Project"
@@ -112,7 +114,18 @@ _BY_NORMAL = {normalise_header(name): name for name in KNOWN_COLUMNS}
 
 
 def near_miss(name: str) -> str | None:
-    """The known header that `name` differs from only in case or spacing."""
+    """The known header `name` was meant as (case, spacing or a letter off)."""
     if name in KNOWN_COLUMNS:
         return None
-    return _BY_NORMAL.get(normalise_header(name))
+    folded = normalise_header(name)
+    if folded in _BY_NORMAL:
+        return _BY_NORMAL[folded]
+    return _closest(folded)
+
+
+@functools.cache
+def _closest(folded: str) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(folded, _BY_NORMAL, n=1, cutoff=0.88)
+    return _BY_NORMAL[close[0]] if close else None

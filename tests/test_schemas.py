@@ -197,3 +197,15 @@ def test_near_miss_header_says_did_you_mean_and_is_read_as_meant(write_sheet):
     assert [(f.rule, f.line) for f in validation.findings] == [("header-near-miss", 4)]
     assert "did you mean 'Analysis Group'" in validation.findings[0].message
     assert len(validation.families) == 1
+
+
+@pytest.mark.parametrize(
+    "written, meant",
+    [("Files Name", "Files Names"), ("Phenotype Id", "Phenotypes Id")],
+)
+def test_a_header_a_letter_off_says_did_you_mean(write_sheet, written, meant):
+    header = WORKFLOW_HEADER.replace(meant, written)
+    validation = validate_sheet(write_sheet(trio_rows(), header=header))
+
+    assert [(f.rule, f.line) for f in validation.findings] == [("header-near-miss", 4)]
+    assert f"did you mean {meant!r}" in validation.findings[0].message
