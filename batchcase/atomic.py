@@ -6,6 +6,12 @@ import os
 import tempfile
 from pathlib import Path
 
+# Files are made as an ordinary open() would make them (0666 less the umask),
+# not 0600 as mkstemp does: a report is for the lab to share. The umask is
+# read once, here, because reading it means setting it.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 def write_text(path, text: str) -> Path:
     """Write `text` to a temporary file beside `path`, then rename it over."""
@@ -18,6 +24,7 @@ def write_bytes(path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
