@@ -26,15 +26,6 @@ MAX_NOTES = 4000
 
 FASTQ_ENDINGS = (".fastq.gz", ".fq.gz", ".bam", ".cram")
 VCF_ENDINGS = (".vcf", ".vcf.gz", ".gvcf", ".gvcf.gz")
-VIZ_ENDINGS = (
-    ".bam",
-    ".cram",
-    ".tn.bw",
-    ".baf.bw",
-    ".roh.bed",
-    ".target.counts.bw",
-    ".metrics.tar.gz",
-)
 
 HPO_ID = re.compile(r"HP:\d{7}")
 SCIENTIFIC = r"\d+(?:\.\d+)?[eE][+-]?\d+"
