@@ -221,6 +221,10 @@ def events(sheet, record):
 
     Statuses come from the webhook receiver (`batchcase listen`) and from
     `batchcase status`; an export saved by the listener is shown beside.
+
+    \b
+    Example:
+      batchcase events batch.csv
     """
     record = record_for(sheet, record)
     return show_recorded(record)

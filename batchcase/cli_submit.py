@@ -390,7 +390,16 @@ def status(sheet, host, offline, record, timeout, api_key_path):
 )
 @reports_errors
 def sandbox_command(port, password, **faults):
-    """Run a local Emedgene stand-in on 127.0.0.1 to try submit safely."""
+    """Run a local Emedgene stand-in on 127.0.0.1 to try submit safely.
+
+    It answers like Emedgene's API (login, dry runs, 201 with an EMG case
+    id, lookups) and keeps the cases in memory; the options inject faults.
+
+    \b
+    Examples:
+      batchcase sandbox --port 8765
+      batchcase sandbox --port 8765 --latency 0.5 --drop-after-create 2
+    """
     from batchcase.sandbox import Faults, Sandbox
 
     server = Sandbox(Faults(**faults), port=port, password=password)
