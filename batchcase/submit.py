@@ -221,34 +221,35 @@ class _Submission:
         return None
 
     def check_known(self, todo) -> bool:
-        """True unless a proband's sample already belongs to a case on the server.
+        """True unless a proband's sample is, or may be, in a case on the server.
 
         A record lost or started afresh (another folder, --record) must not
-        lead to a second case for a family; nothing is created then.
+        lead to a second case for a family; nothing is created then. A search
+        that finds the sample but cannot say which case holds it counts as
+        "may be".
         """
         holdings = list(self.pool.map(self.holding, todo))
-        taken = {c.family_id: h for c, h in zip(todo, holdings, strict=True) if h}
+        taken = {c.family_id: h for c, h in zip(todo, holdings, strict=True) if h != []}
         if not taken or self.allow_known:
             return True
 
         for case in todo:
-            held = taken.get(case.family_id)
             error = (
-                f"proband {case.proband} is already in case {', '.join(held)} on "
-                "Emedgene; if that is this family's case, put it in the sheet's "
-                "Case Id column; to create another case anyway pass "
-                "--allow-existing-cases"
-                if held
-                else "not created: another family's proband is already in a case"
+                _known_error(case, taken)
+                if case.family_id in taken
+                else (
+                    "not created: the batch stopped because another family's proband "
+                    "is already in a case"
+                )
             )
             self.fail(case, error, stage="check")
         return False
 
-    def holding(self, case: PlannedCase) -> list[str]:
-        """The cases that hold the proband now (remembered for later lookups)."""
+    def holding(self, case: PlannedCase) -> list[str] | None:
+        """The cases that hold the proband now; None if the search cannot say."""
         if case.family_id not in self.known_cases:
             self.known_cases[case.family_id] = cases_holding(self.client, case.proband)
-        return self.known_cases[case.family_id] or []
+        return self.known_cases[case.family_id]
 
     # -- the dry run ----------------------------------------------------
 
@@ -469,6 +470,21 @@ def _csv_text(rows) -> str:
 def _pending(state, family_id: str) -> bool:
     family = state.families.get(family_id)
     return family is not None and family.pending
+
+
+def _known_error(case: PlannedCase, taken: dict) -> str:
+    held = taken[case.family_id]
+    where = (
+        f"is already in case {', '.join(held)}"
+        if held
+        else "is already a sample on Emedgene, and the search does not say "
+        "which case holds it"
+    )
+    return (
+        f"proband {case.proband} {where}; if this family already has a case, "
+        "put its id in the sheet's Case Id column; to create another case "
+        "anyway pass --allow-existing-cases"
+    )
 
 
 def cases_holding(client, biosample: str) -> list[str] | None:

@@ -358,3 +358,17 @@ def test_a_second_submission_on_the_same_record_waits_its_turn(tmp_path):
             submit_batch(cases, client_for(sandbox), record)
         first.join()
         assert sandbox.case_count == 4
+
+
+def test_a_search_that_cannot_name_cases_still_stops_a_second_case(tmp_path):
+    cases = planned_cases(2)
+    with Sandbox(Faults(hide_cases=True)) as sandbox:
+        first = submit_batch(cases, client_for(sandbox), tmp_path / "a.jsonl")
+        second = submit_batch(cases, client_for(sandbox), tmp_path / "b.jsonl")
+        assert sandbox.case_count == 2
+
+    assert first.exit_code is ExitCode.OK
+    assert second.exit_code is ExitCode.FAILED
+    assert "the search does not say which case holds it" in (
+        second.families["FAM-001"].error
+    )
