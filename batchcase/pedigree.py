@@ -581,43 +581,52 @@ def _check_case_fields(family: Family):
 
 
 def _check_family_ids(sheet: Sheet, families):
-    """Workflow sheet: one Family Id per group, no Family Id on two groups."""
-    if sheet.kind is not SheetKind.WORKFLOW or col.FAMILY_ID not in sheet.table:
-        return []
+    """One Family Id per group; no name on two cases, whatever its letter case.
+
+    The record, the results and the case files are keyed by that name, so
+    two cases named alike would overwrite each other's.
+    """
     findings = []
+    if sheet.kind is SheetKind.WORKFLOW and col.FAMILY_ID in sheet.table:
+        for family in families:
+            findings += _split_family_id(family)
+
+    column = col.FAMILY_ID if col.FAMILY_ID in sheet.table else col.ANALYSIS_GROUP
     owner: dict[str, Family] = {}
     for family in families:
-        ids = {m.get(col.FAMILY_ID) for m in family.members}
-        if len(ids) > 1:
-            for member in family.members[1:]:
-                if member.get(col.FAMILY_ID) != family.members[0].get(col.FAMILY_ID):
-                    findings.append(
-                        error(
-                            "family-id-differs",
-                            "rows of one Analysis Group must share one Family Id; "
-                            f"line {family.members[0].line} has "
-                            f"{family.members[0].get(col.FAMILY_ID)!r}",
-                            line=member.line,
-                            column=col.FAMILY_ID,
-                            value=member.get(col.FAMILY_ID),
-                            family=family.family_id,
-                        )
-                    )
-        fid = family.family_id
-        if fid in owner and owner[fid] is not family:
+        first = owner.setdefault(family.family_id.casefold(), family)
+        if first is not family:
             findings.append(
                 error(
                     "family-id-shared",
-                    f"Family Id {fid!r} is also used by another Analysis Group (line "
-                    f"{owner[fid].members[0].line}); each case needs its own Family Id",
+                    f"{family.family_id!r} also names the case on line "
+                    f"{first.members[0].line} ({first.family_id!r}; letter case "
+                    "is ignored); give each case its own Family Id",
                     line=family.members[0].line,
-                    column=col.FAMILY_ID,
-                    value=fid,
-                    family=fid,
+                    column=column,
+                    value=family.family_id,
+                    family=family.family_id,
                 )
             )
-        owner.setdefault(fid, family)
     return findings
+
+
+def _split_family_id(family: Family):
+    """Rows of one Analysis Group that disagree on the Family Id."""
+    first = family.members[0]
+    return [
+        error(
+            "family-id-differs",
+            "rows of one Analysis Group must share one Family Id; "
+            f"line {first.line} has {first.get(col.FAMILY_ID)!r}",
+            line=member.line,
+            column=col.FAMILY_ID,
+            value=member.get(col.FAMILY_ID),
+            family=family.family_id,
+        )
+        for member in family.members[1:]
+        if member.get(col.FAMILY_ID) != first.get(col.FAMILY_ID)
+    ]
 
 
 def _lines(family: Family) -> str:

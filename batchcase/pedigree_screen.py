@@ -175,18 +175,22 @@ def _mixed_sample_types(sheet: Sheet, rows) -> set:
 
 
 def _family_id_clashes(sheet: Sheet, rows) -> set:
-    """Workflow sheet: a group with two Family Ids, a Family Id on two groups."""
-    if sheet.kind is not SheetKind.WORKFLOW or col.FAMILY_ID not in sheet.table:
-        return set()
-    import numpy as np
+    """A group with two Family Ids; a name on two cases, ignoring letter case."""
+    keys = rows["key"]
+    given = _column(sheet.table, col.FAMILY_ID)
+    if sheet.kind is SheetKind.WORKFLOW:
+        filled = keys.fillna(LINE_KEY)
+        fallback = np.where(filled.str.startswith(LINE_KEY), rows["biosample"], filled)
+        named = given.where(given.ne(""), fallback)  # as pedigree names the case
+    else:
+        named = keys.fillna("")
+    folded = list(map(str.casefold, named.tolist()))
+    pairs = rows[["key"]].assign(given=given, named=folded).dropna()
 
-    given = sheet.table[col.FAMILY_ID]
-    keys = rows["key"].fillna(LINE_KEY)
-    fallback = np.where(keys.str.startswith(LINE_KEY), rows["biosample"], keys)
-    named = given.where(given.ne(""), fallback)  # as pedigree names the family
-    pairs = rows[["key"]].assign(given=given, named=named).dropna()
-    split = pairs.drop_duplicates(["key", "given"])
-    split = split["key"][split.duplicated("key", keep=False)]
     shared = pairs.drop_duplicates(["key", "named"])
     shared = shared["key"][shared.duplicated("named", keep=False)]
+    if sheet.kind is not SheetKind.WORKFLOW:
+        return set(shared)
+    split = pairs.drop_duplicates(["key", "given"])
+    split = split["key"][split.duplicated("key", keep=False)]
     return set(split) | set(shared)

@@ -171,3 +171,22 @@ def test_biosample_names_are_unique_across_pedigrees_ignoring_case(write_sheet):
     rows[4] = rows[4].replace("B-M,", "a-m,", 1)  # FAM-B's mother, named like A-M
 
     assert errors(write_sheet(rows)) == [("biosample-duplicate", 9, "BioSample Name")]
+
+
+def test_a_singleton_named_like_another_group_is_an_error(write_sheet):
+    rows = [
+        workflow_row("S-1", "emedgene-create-case_1", "S-2"),  # group named S-2
+        workflow_row("S-2", "emedgene-create-case_1", ""),  # named by its biosample
+    ]
+    assert errors(write_sheet(rows)) == [("family-id-shared", 6, "Analysis Group")]
+
+
+def test_family_ids_differing_only_in_letter_case_are_an_error(write_sheet):
+    header = "Family Id,Case Type,Files Names,Storage Provider Id,BioSample Name,"
+    header += "Relation,Sex,Phenotypes Id"
+    rows = [
+        "FAM-1,Exome,/r/a.fastq.gz,101,A,proband,F,HP:0000001",
+        "fam-1,Exome,/r/b.fastq.gz,101,B,proband,M,HP:0000001",
+    ]
+    path = write_sheet(rows, header=header, preamble="[Data]\n")
+    assert errors(path) == [("family-id-shared", 4, "Family Id")]
