@@ -58,9 +58,9 @@ def write_plan(plan: Plan, out_dir) -> list[Path]:
     """Write cases/<Family Id>.json, report.json, report.md and report.html."""
     out_dir = Path(out_dir)
     names = case_file_names(plan.cases)
-    for stale in (out_dir / "cases").glob("*.json"):
+    for stale in _earlier_case_files(out_dir):
         if stale.name not in names:  # a case of an earlier plan in this folder
-            stale.unlink()
+            stale.unlink(missing_ok=True)
 
     written = []
     for case, name in zip(plan.cases, names, strict=True):
@@ -72,6 +72,20 @@ def write_plan(plan: Plan, out_dir) -> list[Path]:
     written.append(atomic.write_text(out_dir / "report.md", report.plan_markdown(plan)))
     written.append(atomic.write_text(out_dir / "report.html", report.plan_html(plan)))
     return written
+
+
+def _earlier_case_files(out_dir: Path) -> list[Path]:
+    """The case files an earlier plan wrote here, as its report.json lists them.
+
+    Only those: a file someone else put in cases/ is never deleted.
+    """
+    try:
+        earlier = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+        files = [entry["file"] for entry in earlier.get("case_plans", [])]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return []
+    cases = out_dir / "cases"
+    return [cases / Path(f).name for f in files if isinstance(f, str)]
 
 
 def case_file_names(cases) -> list[str]:

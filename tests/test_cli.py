@@ -164,3 +164,12 @@ def test_lazy_commands_are_listed_with_their_own_short_help():
     ctx = click.Context(main)
     for name, (_, listed) in LAZY_COMMANDS.items():
         assert main.get_command(ctx, name).get_short_help_str(70) == listed, name
+
+
+def test_plan_never_deletes_a_file_it_did_not_write(tmp_path):
+    out = tmp_path / "plan"
+    (out / "cases").mkdir(parents=True)
+    (out / "cases" / "mine.json").write_text("{}")
+    run("plan", SAMPLE_SHEETS / "trio_workflow.csv", "--out", out)
+
+    assert (out / "cases" / "mine.json").read_text() == "{}"
