@@ -60,13 +60,33 @@ class Credentials:
     def from_env(cls, environ=None) -> Credentials | None:
         """Credentials from EMEDGENE_* variables, or None when none are set."""
         env = os.environ if environ is None else environ
-        if env.get("EMEDGENE_USERNAME") and env.get("EMEDGENE_PASSWORD"):
-            return cls(env["EMEDGENE_USERNAME"], password=env["EMEDGENE_PASSWORD"])
-        if env.get("EMEDGENE_TOKEN"):
-            return cls(token=env["EMEDGENE_TOKEN"])
-        if env.get("EMEDGENE_API_KEY"):
-            return cls(api_key=env["EMEDGENE_API_KEY"])
+        value = {name: _clean(env, name) for name in _CREDENTIAL_VARIABLES}
+        if value["EMEDGENE_USERNAME"] and value["EMEDGENE_PASSWORD"]:
+            return cls(value["EMEDGENE_USERNAME"], password=value["EMEDGENE_PASSWORD"])
+        if value["EMEDGENE_TOKEN"]:
+            return cls(token=value["EMEDGENE_TOKEN"])
+        if value["EMEDGENE_API_KEY"]:
+            return cls(api_key=value["EMEDGENE_API_KEY"])
         return None
+
+
+_CREDENTIAL_VARIABLES = (
+    "EMEDGENE_USERNAME",
+    "EMEDGENE_PASSWORD",
+    "EMEDGENE_TOKEN",
+    "EMEDGENE_API_KEY",
+)
+
+
+def _clean(env, name: str) -> str:
+    """A credential variable, trimmed; ConfigError if it holds a control character."""
+    value = env.get(name, "").strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigError(
+            f"{name} holds a line break or control character; set it again "
+            "without one (a copy-paste often adds it)"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -137,6 +157,9 @@ def _may_retry(method: str, exc: BaseException) -> bool:
     return method == "GET" and isinstance(exc, requests.RequestException)
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def check_base_url(url: str) -> str:
     """The host URL without a trailing slash; ConfigError unless http(s)://host."""
     try:
@@ -148,6 +171,11 @@ def check_base_url(url: str) -> str:
         raise ConfigError(
             f"--host {url!r} is not an http:// or https:// URL; "
             "give it like https://<hostname>.emedgene.com"
+        )
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK:
+        raise ConfigError(
+            f"--host {url!r} uses http://, which would send the password "
+            "unencrypted; use https:// (http:// is for a sandbox on 127.0.0.1)"
         )
     if parts.username or parts.password:
         raise ConfigError(
@@ -304,6 +332,7 @@ class EmedgeneClient:
             params=params,
             headers=headers,
             timeout=self.timeout,
+            allow_redirects=False,  # a 307/308 would resend the password elsewhere
         )
         log.debug("%s %s -> %s", method, path, response.status_code)
         if response.status_code == 429:

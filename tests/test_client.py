@@ -298,3 +298,21 @@ def test_a_case_export_comes_back_as_bytes_with_its_content_type():
     )
     assert content_type == "application/json"
     assert json.loads(data)["name"] == case_id
+
+
+def test_plain_http_to_a_remote_host_is_refused():
+    with pytest.raises(ConfigError, match="would send the password unencrypted"):
+        EmedgeneClient("http://lab.emedgene.example", Credentials(token=TOKEN))
+
+
+def test_a_credential_with_a_line_break_names_the_variable_not_the_value():
+    secret = "tok-with-newline-Zq8"
+    with pytest.raises(ConfigError) as caught:
+        Credentials.from_env({"EMEDGENE_TOKEN": secret + "\nmore"})
+    assert "EMEDGENE_TOKEN holds a line break" in str(caught.value)
+    assert secret not in str(caught.value)
+
+
+def test_a_credential_pasted_with_a_trailing_newline_is_trimmed():
+    credentials = Credentials.from_env({"EMEDGENE_TOKEN": TOKEN + "\n"})
+    assert credentials == Credentials(token=TOKEN)
