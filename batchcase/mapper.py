@@ -106,11 +106,12 @@ def build_cases(sheet, families, resolver: FileResolver | None = None):
 def plan_case(family: Family, sheet_columns, resolver=None) -> PlannedCase:
     """The planned case of one family.
 
-    A family whose proband row has a Case Id is already a case: submit skips
-    it, so nothing is looked up for it and it never says `needs_lookup`.
+    A family with a Case Id on any of its rows is already a case: submit
+    skips it, so nothing is looked up for it and it never says `needs_lookup`.
     """
     proband = family.proband
-    case_id = proband.get(col.CASE_ID) or None
+    given = [m.get(col.CASE_ID) for m in family.members if m.get(col.CASE_ID)]
+    case_id = proband.get(col.CASE_ID) or (given[0] if given else None)
     if case_id:
         resolver = None
 

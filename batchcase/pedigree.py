@@ -319,7 +319,7 @@ def _check_workflow(family: Family, options: PedigreeOptions):
             error(
                 "workflow-missing",
                 f"Analysis Group {fid!r} has no row with an Analysis Workflow; set "
-                f"'{options.workflow_name}_{len(family.members)}' on the proband row",
+                f"{_workflow_hint(options, len(family.members))} on the proband row",
                 line=family.members[0].line,
                 column=col.ANALYSIS_WORKFLOW,
                 family=fid,
@@ -357,6 +357,14 @@ def _check_workflow(family: Family, options: PedigreeOptions):
     return findings
 
 
+def _workflow_hint(options: PedigreeOptions, size: int) -> str:
+    """The workflow to name for a group of `size` rows, if that size is allowed."""
+    if size in options.sizes:
+        return repr(f"{options.workflow_name}_{size}")
+    sizes = ", ".join(f"_{n}" for n in options.sizes)
+    return f"'{options.workflow_name}_<size>' (sizes {sizes}; this group has {size})"
+
+
 def _check_workflow_value(family, proband, options):
     value = proband.get(col.ANALYSIS_WORKFLOW)
     size = len(family.members)
@@ -391,11 +399,12 @@ def _check_workflow_value(family, proband, options):
         ]
     if declared != size:
         kind = SIZE_NAMES.get(declared, f"{declared}-member")
-        fix = (
-            f"use {expected!r} or fix the group"
-            if size in options.sizes
-            else f"add the missing member(s) to the group ({declared} rows)"
-        )
+        if size in options.sizes:
+            fix = f"use {expected!r} or fix the group"
+        elif size < declared:
+            fix = f"add the missing member(s) to the group ({declared} rows)"
+        else:
+            fix = "remove the extra row(s) or move them to their own group"
         return [
             error(
                 "workflow-size",

@@ -15,7 +15,8 @@ Each line is an object with `event` and `time` (ISO 8601, UTC) and:
 | export_saved   | case_id, path                  | a case's export was saved        |
 | export_failed  | case_id, message               | fetching or saving it failed     |
 
-`stage` is `dry_run`, `create` or `resolve`; `status` on `failed` is the HTTP
+`stage` is `check` (a proband already in a case), `dry_run` or `create`;
+`status` on `failed` is the HTTP
 status or null. `known_cases` are the cases that already held the proband's
 sample before the POST, so a later lookup adopts only a case the POST made
 (null when the server's sample search did not say).

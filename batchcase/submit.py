@@ -128,7 +128,9 @@ def existing_case_ids(cases, state) -> dict[str, str]:
 
 
 def _check_same_host(state, host: str, record_path) -> None:
-    if state.case_ids() and state.host and state.host != host:
+    """A record that sent a case to one host refuses another (cases or not)."""
+    sent = state.case_ids() or any(f.pending for f in state.families.values())
+    if sent and state.host and state.host != host:
         raise SubmissionError(
             f"the record {record_path} holds cases created on {state.host}, not "
             f"{host}; pass --record NEW_FILE to keep a separate record"

@@ -745,3 +745,17 @@ def test_workflow_singleton_body(workflow_sheet):
     assert [f["path"] for f in data["samples"][0]["sampleFiles"]] == fastq(
         "WF-S1"
     ).split(";")
+
+
+def test_a_case_id_on_a_relatives_row_marks_the_family_as_done(write_sheet):
+    from batchcase.plan import build_plan
+
+    header = "Family Id,Case Type,Files Names,Storage Provider Id,BioSample Name,"
+    header += "Relation,Sex,Phenotypes,Phenotypes Id,Case Id"
+    rows = [
+        "FAM-1,Exome,/r/p.fastq.gz,101,P1,proband,F,,HP:0000001,",
+        "FAM-1,Exome,/r/m.fastq.gz,101,M1,mother,F,unaffected,,EMG000000042",
+    ]
+    plan = build_plan(write_sheet(rows, header=header, preamble="[Data]\n"))
+
+    assert plan.cases[0].existing_case_id == "EMG000000042"

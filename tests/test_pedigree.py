@@ -190,3 +190,20 @@ def test_family_ids_differing_only_in_letter_case_are_an_error(write_sheet):
     ]
     path = write_sheet(rows, header=header, preamble="[Data]\n")
     assert errors(path) == [("family-id-shared", 4, "Family Id")]
+
+
+def test_a_trio_with_an_extra_row_is_told_to_remove_it(write_sheet):
+    rows = trio_rows() + [workflow_row("S-B", "", "FAM-1", "sibling", "M")]
+    validation = validate_sheet(write_sheet(rows))
+
+    message = validation.errors[0].message
+    assert "has 4 row(s)" in message
+    assert "remove the extra row(s)" in message
+
+
+def test_a_group_without_workflow_is_never_told_a_size_not_allowed(write_sheet):
+    rows = trio_rows()[1:]  # mother and father, no proband row
+    message = validate_sheet(write_sheet(rows)).errors[0].message
+
+    assert "emedgene-create-case_2" not in message
+    assert "sizes _1, _3; this group has 2" in message
