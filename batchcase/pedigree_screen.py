@@ -21,6 +21,7 @@ from batchcase.pedigree import (
     RELATIONS,
     SEXES,
     PedigreeOptions,
+    _column,
 )
 from batchcase.sheet import Sheet, SheetKind
 
@@ -43,14 +44,6 @@ def by_distinct(series, function):
     import pandas as pd
 
     return series.map({v: function(v) for v in pd.unique(series)})
-
-
-def _column(table, name):
-    import pandas as pd
-
-    if name in table.columns:
-        return table[name]
-    return pd.Series("", index=table.index, dtype=object)
 
 
 def _rows(sheet: Sheet, keys):

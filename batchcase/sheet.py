@@ -106,7 +106,7 @@ def _not_utf8_message(data: bytes, exc: UnicodeDecodeError, name: str) -> str:
 def parse_sheet(text: str, path: Path, utf8: bytes | None = None) -> Sheet:
     """Parse decoded text; see read_sheet. `utf8`: the same text as bytes."""
     findings: list[Finding] = []
-    header_line, cells, saw_data, offset = _find_header(text, path.name)
+    header_line, last_line, cells, saw_data, offset = _find_header(text, path.name)
     try:
         header = _clean_header(cells, header_line, findings)
     except SheetError as exc:
@@ -124,7 +124,7 @@ def parse_sheet(text: str, path: Path, utf8: bytes | None = None) -> Sheet:
 
     data = text[offset:]
     data_bytes = utf8[len(text[:offset].encode()) :] if utf8 is not None else None
-    raw = _raw_rows(data, header_line + 1, path.name, data_bytes)
+    raw = _raw_rows(data, last_line + 1, path.name, data_bytes)
     table = _fit_width(raw, header, findings)
     _strip_cells(table, data, findings)
     table = _drop_blank_rows(table, findings)
@@ -187,7 +187,7 @@ def _unclosed_quote(table) -> list[Finding]:
 
 
 def _physical_records(text: str):
-    """Yield (line, cells, offset after it) for the preamble and header rows."""
+    """Yield (first line, last line, cells, offset after it) for each record."""
     position, line = 0, 0
     while position < len(text):
         end = text.find("\n", position)
@@ -201,7 +201,7 @@ def _physical_records(text: str):
         line += 1
         record = text[position:end]
         cells = next(csv.reader([record]), []) if record else []
-        yield first, cells, end + 1
+        yield first, line, cells, end + 1
         position = end + 1
 
 
@@ -236,17 +236,17 @@ def _looks_like_header(cells) -> bool:
 
 
 def _find_header(text, name):
-    """Skip the preamble; return (line, cells, saw [Data], offset of the data)."""
+    """Skip the preamble: (header's first line, last line, cells, [Data], offset)."""
     section = None
     try:
-        for line, cells, offset in _physical_records(text):
+        for line, last, cells, offset in _physical_records(text):
             if _is_blank(cells):
                 continue
             if _is_section(cells):
                 section = cells[0].strip().lower()
                 continue
             if section in (None, "[data]") or _looks_like_header(cells):
-                return line, cells, section == "[data]", offset
+                return line, last, cells, section == "[data]", offset
     except csv.Error as exc:
         raise SheetError(f"{name}: the header is not valid CSV ({exc})") from None
     raise SheetError(

@@ -200,3 +200,11 @@ def test_an_unclosed_quote_is_listed_before_what_it_broke(write_sheet):
 
     assert findings[0].rule == "unclosed-quote"
     assert len(findings) > 1  # the trio that lost its rows is reported after
+
+
+def test_a_header_cell_spanning_two_lines_keeps_data_line_numbers(write_sheet):
+    header = WORKFLOW_HEADER.replace("Phenotypes Id", '"Phenotypes\nId"')
+    sheet = read_sheet(write_sheet(trio_rows(), header=header))
+
+    assert sheet.header_line == 4
+    assert list(sheet.table.index) == [6, 7, 8]
