@@ -132,14 +132,16 @@ def family_keys(sheet: Sheet):
 
     table = sheet.table
     if sheet.kind is SheetKind.BATCH_UPLOAD:
-        ids = _column(table, col.FAMILY_ID)
+        ids = column_or_blank(table, col.FAMILY_ID)
         return ids.where(ids.ne(""), None)
 
     # A group's key is its Analysis Group; a singleton without one is keyed
     # by its line, behind a NUL no typed group name starts with.
-    groups = _column(table, col.ANALYSIS_GROUP)
+    groups = column_or_blank(table, col.ANALYSIS_GROUP)
     keys = groups.to_numpy(dtype=object, copy=True)
-    alone = (groups.eq("") & _column(table, col.ANALYSIS_WORKFLOW).ne("")).to_numpy()
+    alone = (
+        groups.eq("") & column_or_blank(table, col.ANALYSIS_WORKFLOW).ne("")
+    ).to_numpy()
     keys[alone] = [f"{LINE_KEY}{line}" for line in table.index[alone]]
     keys[groups.eq("").to_numpy() & ~alone] = None
     return pd.Series(keys, index=table.index, dtype=object)
@@ -170,7 +172,7 @@ def _family_id(sheet: Sheet, key: str, cells: dict) -> str:
     return cells.get(col.BIOSAMPLE_NAME) or key.removeprefix(LINE_KEY)
 
 
-def _column(table, name):
+def column_or_blank(table, name):
     import pandas as pd
 
     if name in table.columns:

@@ -21,7 +21,7 @@ from batchcase.pedigree import (
     RELATIONS,
     SEXES,
     PedigreeOptions,
-    _column,
+    column_or_blank,
 )
 from batchcase.sheet import Sheet, SheetKind
 
@@ -51,17 +51,17 @@ def _rows(sheet: Sheet, keys):
     import pandas as pd
 
     table = sheet.table
-    relation = _column(table, col.RELATION)
-    workflow = _column(table, col.ANALYSIS_WORKFLOW)
+    relation = column_or_blank(table, col.RELATION)
+    workflow = column_or_blank(table, col.ANALYSIS_WORKFLOW)
     if sheet.kind is SheetKind.WORKFLOW:
         role = relation.where(relation.ne(PROBAND), "").where(workflow.eq(""), PROBAND)
     else:
         role = relation.where(relation.ne(""), PROBAND)
 
     sex_name = col.SEX if col.SEX in table.columns else col.GENDER
-    sex = by_distinct(_column(table, sex_name), lambda v: SEXES.get(v.lower()))
-    unfilled = _column(table, col.FILES_NAMES).eq("")
-    unfilled &= _column(table, col.SAMPLE_TYPE).eq("")
+    sex = by_distinct(column_or_blank(table, sex_name), lambda v: SEXES.get(v.lower()))
+    unfilled = column_or_blank(table, col.FILES_NAMES).eq("")
+    unfilled &= column_or_blank(table, col.SAMPLE_TYPE).eq("")
     if col.CASE_TYPE in table.columns:
         unfilled |= table[col.CASE_TYPE].eq("")
     return pd.DataFrame(
@@ -71,7 +71,7 @@ def _rows(sheet: Sheet, keys):
             "relation": relation,
             "sex": sex,
             "workflow": workflow,
-            "biosample": _column(table, col.BIOSAMPLE_NAME),
+            "biosample": column_or_blank(table, col.BIOSAMPLE_NAME),
             "unfilled": unfilled,  # no Case Type, or neither files nor type
         },
         index=table.index,
@@ -147,8 +147,8 @@ def _differing_case_fields(sheet: Sheet, rows) -> set:
 
 def _mixed_sample_types(sheet: Sheet, rows) -> set:
     """Families with both FASTQ and VCF members (only when the sheet has both)."""
-    files = _column(sheet.table, col.FILES_NAMES)
-    stated = _column(sheet.table, col.SAMPLE_TYPE)
+    files = column_or_blank(sheet.table, col.FILES_NAMES)
+    stated = column_or_blank(sheet.table, col.SAMPLE_TYPE)
     text = "\n".join(files.tolist() + stated.tolist()).lower()
     if "vcf" not in text or (
         "fastq" not in text
@@ -170,7 +170,7 @@ def _mixed_sample_types(sheet: Sheet, rows) -> set:
 def _family_id_clashes(sheet: Sheet, rows) -> set:
     """A group with two Family Ids; a name on two cases, ignoring letter case."""
     keys = rows["key"]
-    given = _column(sheet.table, col.FAMILY_ID)
+    given = column_or_blank(sheet.table, col.FAMILY_ID)
     if sheet.kind is SheetKind.WORKFLOW:
         filled = keys.fillna(LINE_KEY)
         fallback = np.where(filled.str.startswith(LINE_KEY), rows["biosample"], filled)
