@@ -173,6 +173,7 @@ def _family_id(sheet: Sheet, key: str, cells: dict) -> str:
 
 
 def column_or_blank(table, name):
+    """A column of the table, or blanks where the sheet has no such column."""
     import pandas as pd
 
     if name in table.columns:
