@@ -392,12 +392,20 @@ def created_cases(record_path, results_csv=None) -> dict[str, str]:
     if found or results_csv is None or not Path(results_csv).exists():
         return found
 
-    with open(results_csv, newline="", encoding="utf-8") as file:
+    with open(results_csv, newline="", encoding="utf-8", errors="replace") as file:
         rows = [row for row in csv.reader(file) if row and row[0] != "[Data]"]
-    if not rows or col.CASE_ID not in rows[0] or col.FAMILY_ID not in rows[0]:
+    if not rows or rows[0][0] != col.CASE_ID:
         return {}
-    case_at, family_at = rows[0].index(col.CASE_ID), rows[0].index(col.FAMILY_ID)
-    return {row[family_at]: row[case_at] for row in rows[1:] if row[case_at]}
+    # The family's name: Family Id, else (workflow sheet) the Analysis
+    # Group, else the proband's BioSample Name, as the pedigree names it.
+    names = [col.FAMILY_ID, col.ANALYSIS_GROUP, col.BIOSAMPLE_NAME]
+    at = [rows[0].index(name) for name in names if name in rows[0]]
+    found = {}
+    for row in rows[1:]:
+        family = next((row[i] for i in at if i < len(row) and row[i]), None)
+        if row[0] and family:
+            found[family] = row[0]
+    return found
 
 
 def results_hold_cases(path) -> bool:

@@ -260,3 +260,15 @@ def test_ctrl_c_midway_reports_the_cases_made_and_exits_3(tmp_path):
     results = (tmp_path / "mixed_batch_workflow.results.csv").read_text()
     assert sum(line.startswith("EMG") for line in results.splitlines()) == made
     assert 1 <= made < 4
+
+
+def test_status_without_the_record_reads_a_workflow_sheets_results(tmp_path, sandbox):
+    sheet = copy("mixed_batch_workflow.csv", tmp_path)
+    batchcase("submit", sheet, "--host", sandbox.url, "--yes", expect_exit=0)
+    (tmp_path / "mixed_batch_workflow.csv.batchcase-record.jsonl").unlink()
+
+    result = batchcase("status", sheet, "--host", sandbox.url, expect_exit=0)
+
+    for case in sandbox.cases:
+        assert case["name"] in result.output
+    assert "FAM-0301" in result.output and "LAB-0331" in result.output
