@@ -162,6 +162,7 @@ class EventStore:
         self.record = Record(config.record)
         self.seen = read_event_keys(config.events_path)
         self.state = read_record(config.record)
+        self._record_size = _size(config.record)
 
     def receive(self, event: dict) -> Received:
         """Store one event and apply it to the record, unless it came before."""
@@ -200,10 +201,17 @@ class EventStore:
         received.applied = True
 
     def _known(self, case_id: str) -> bool:
-        """A case of the record; re-read once, as `submit` may have added it since."""
+        """A case of the record; re-read if it grew, as `submit` may have added it.
+
+        Events about an account's other cases are common, so the record is
+        read again only when its size changed, not for every such event.
+        """
         if case_id in self.state.case_ids().values():
             return True
-        self.state = read_record(self.config.record)
+        size = _size(self.config.record)
+        if size != self._record_size:
+            self.state = read_record(self.config.record)
+            self._record_size = size
         return case_id in self.state.case_ids().values()
 
     def due(self, case_id: str | None) -> str | None:
@@ -345,6 +353,13 @@ class RecordedCase:
     case_id: str
     status: str | None
     export: str | None
+
+
+def _size(path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return -1
 
 
 def recorded_cases(record) -> list[RecordedCase]:
