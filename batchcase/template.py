@@ -25,30 +25,12 @@ WORKFLOW_CASE_FIELDS = (
     col.OPT_IN,
 )
 
-BATCH_UPLOAD_HEADER = (
-    col.FAMILY_ID,
-    col.CASE_TYPE,
-    col.FILES_NAMES,
-    col.SAMPLE_TYPE,
-    col.BIOSAMPLE_NAME,
-    col.VISUALIZATION_FILES,
-    col.STORAGE_PROVIDER_ID,
-    col.DEFAULT_PROJECT,
-    col.EXECUTE_NOW,
-    col.RELATION,
-    col.SEX,
-    col.PHENOTYPES,
-    col.PHENOTYPES_ID,
-    col.DATE_OF_BIRTH,
-    col.BOOST_GENES,
-    col.GENE_LIST_ID,
-    col.KIT_ID,
-    col.INTERSECT_BED_ID,
-    col.SELECTED_PRESET,
-    col.LABEL_ID,
-    col.CLINICAL_NOTES,
-    col.DUE_DATE,
-    col.OPT_IN,
+# Emedgene's Batch Upload columns in its order, without the alternative
+# spellings (Execute now, Gender) and the Case Id a run writes.
+BATCH_UPLOAD_HEADER = tuple(
+    name
+    for name in col.BATCH_UPLOAD_FIELDS
+    if name not in (col.EXECUTE_NOW_WEB, col.GENDER, col.CASE_ID)
 )
 
 
